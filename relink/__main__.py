@@ -1,0 +1,5 @@
+"""Allows `python -m relink`."""
+
+from relink.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,12 @@
+"""Subcommand modules of the `relink` CLI; each has `register(subparsers)` that sets `func`.
+
+The order here is the order in `relink --help`.
+"""
+
+from __future__ import annotations
+
+from relink.commands import dist
+
+COMMAND_MODULES = [dist]
+
+__all__ = ["COMMAND_MODULES"]

@@ -1,0 +1,28 @@
+"""Locating relink's data files: `templates/` and `toolchain/`.
+
+An installed wheel carries them under `relink/data/` (put there by the top-level CMakeLists.txt); a
+source checkout or editable install uses the copies at the repository's top level.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["data_dir", "templates_dir", "toolchain_dir"]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    for candidate in (_PACKAGE_DIR / "data" / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"relink's data folder '{name}' is missing from the installation")
+
+
+def templates_dir() -> Path:
+    return data_dir("templates")
+
+
+def toolchain_dir() -> Path:
+    return data_dir("toolchain")

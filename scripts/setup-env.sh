@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/demo.sh and scripts/test.sh: the pinned toolchain and build dependencies
+# through apt (toolchain/setup.sh), then a virtual environment in .venv with relink installed editable.
+# Idempotent: a second run only checks that everything is in place.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if [ "$(id -u)" = 0 ]; then
+  bash toolchain/setup.sh
+else
+  sudo bash toolchain/setup.sh
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+# Reinstall only when the project's declared dependencies change.
+stamp=.venv/.relink-installed
+want="$(sha256sum pyproject.toml CMakeLists.txt | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "$want" > "$stamp"
+fi
