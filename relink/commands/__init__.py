@@ -5,8 +5,8 @@ The order here is the order in `relink --help`.
 
 from __future__ import annotations
 
-from relink.commands import dist
+from relink.commands import dist, extract, info
 
-COMMAND_MODULES = [dist]
+COMMAND_MODULES = [info, extract, dist]
 
 __all__ = ["COMMAND_MODULES"]
