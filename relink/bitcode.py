@@ -200,13 +200,16 @@ def _read_identification_block(bits: _BitReader, width: int) -> BitcodeIdentific
 def read_identification(data: bytes | memoryview) -> BitcodeIdentification:
     """The producer string and epoch of the first module in a (possibly wrapped) bitcode file.
 
-    Raises `BitcodeError` if the bytes are not bitcode or the stream is malformed.
+    Producer and epoch are None when no IDENTIFICATION block precedes the module (LLVM older than 3.8).
+    Raises `BitcodeError` if the bytes are not bitcode, the stream is malformed, or the first module
+    block runs past the end of the data (a truncated file).
     """
     stream = unwrap_bitcode(data)
     if bytes(stream[:4]) != BITCODE_MAGIC:
         raise BitcodeError("not LLVM bitcode (no 'BC\\xC0\\xDE' magic)")
     bits = _BitReader(stream)
     bits.pos = 32
+    found = BitcodeIdentification(None, None)
     for _ in range(_MAX_TOP_LEVEL_BLOCKS):
         if bits.pos + 2 > len(stream) * 8:
             break
@@ -217,8 +220,10 @@ def read_identification(data: bytes | memoryview) -> BitcodeIdentification:
         bits.align32()
         words = bits.read(32)
         if block_id == _IDENTIFICATION_BLOCK_ID:
-            return _read_identification_block(bits, width)
-        if block_id == _MODULE_BLOCK_ID:
-            break  # a module without an identification block before it: LLVM older than 3.8
+            found = _read_identification_block(bits, width)
+            continue
+        # Skipping the module block checks that the file holds all of it: a cheap truncation test.
         bits.skip_words(words)
-    return BitcodeIdentification(None, None)
+        if block_id == _MODULE_BLOCK_ID:
+            return found
+    raise BitcodeError("no complete module block in the bitstream")

@@ -10,14 +10,19 @@ unless the caller passes `allow_mismatch` (the `--skip-toolchain-check` of build
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from relink.consumer import Consumer, detect_cc, detect_linker, detect_rustc
+from relink.distribution import Distribution, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.pin import pinned_toolchain
 from relink.survey import ObjectSurvey, survey_objects
 
-__all__ = ["OK", "WARN", "REFUSE", "ConsumerVerdict", "ToolchainReport", "evaluate", "gate_objects"]
+__all__ = [
+    "OK", "WARN", "REFUSE", "ConsumerVerdict", "ToolchainReport", "evaluate", "gate_objects", "survey_distribution",
+    "run_gate",
+]
 
 OK, WARN, REFUSE = "ok", "warn", "refuse"
 _SEVERITY = {OK: 0, WARN: 1, REFUSE: 2}
@@ -132,3 +137,32 @@ def gate_objects(
     if report.refused and not allow_mismatch:
         raise RelinkError(report.refusal_line(), ExitCode.TOOLCHAIN)
     return report
+
+
+def survey_distribution(dist: Distribution) -> ObjectSurvey:
+    """Survey every object PYTHON.json lists for the core and the extensions (headers only).
+
+    Static libraries from link entries are left out: PBS builds them native even in LTO distributions,
+    and `relink lower` handles whatever they hold. A metadata-only distribution is judged by its
+    declaration alone.
+    """
+    build_info = dist.metadata.build_info
+    declared = build_info.object_file_format
+    if dist.is_metadata_only:
+        return survey_objects(declared, [])
+    rels = dict.fromkeys([*build_info.core.objs, *(o for v in build_info.variants() for o in v.objs)])
+    return survey_objects(declared, ((rel, dist.path(rel)) for rel in rels))
+
+
+def run_gate(
+    dist: Distribution | str | os.PathLike[str], cc: str | None = None, rustc: str | None = None,
+    linker: str | None = None, allow_mismatch: bool = False,
+) -> ToolchainReport:
+    """Check that `cc` (default: the pinned clang), `linker` and `rustc` can read `dist`'s objects.
+
+    Raises RelinkError(TOOLCHAIN) naming the remedy when one cannot, unless `allow_mismatch`
+    (build commands' `--skip-toolchain-check`), in which case the report still says `refuse`.
+    """
+    if not isinstance(dist, Distribution):
+        dist = open_distribution(dist)
+    return gate_objects(survey_distribution(dist), str(dist.source), cc, rustc, linker, allow_mismatch)

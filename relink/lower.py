@@ -24,12 +24,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from relink.archive_cache import archive_sha256
+from relink.cache import atomic_write_bytes, cache_root, entry_lock, publish_dir, staging_dir
 from relink.consumer import Consumer, detect_cc
+from relink.distribution import Distribution, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.objects import ARCHIVE, BITCODE, COFF, ELF, MACHO, iter_archive_members, llvm_major, sniff_file
 from relink.pin import pinned_toolchain
 
-__all__ = ["LoweringResult", "lower_tree", "lowering_command"]
+__all__ = ["LoweringResult", "lower_tree", "lowering_command", "lower_distribution", "distribution_identity"]
 
 _OBJECT_SUFFIXES = (".o", ".a", ".obj", ".lib")
 _PROVENANCE = "lowered.json"
@@ -172,17 +175,22 @@ def _rewrite_metadata(python_json: Path, object_file_format: str) -> None:
     python_json.write_text(json.dumps(document, indent=2) + "\n")
 
 
-def lower_tree(
-    source_root: Path, dest_root: Path, target_triple: str, cc: str | None = None, jobs: int | None = None,
-) -> LoweringResult:
-    """Lower the distribution extracted at `source_root` (holding python/) into the empty `dest_root`."""
-    started = time.monotonic()
+def _lowering_compiler(cc: str | None) -> Consumer:
     compiler = detect_cc(cc or pinned_toolchain().clang)
     if compiler.kind != "clang":
         raise RelinkError(
             f"lowering needs clang, not {compiler.describe()}: pass --cc {pinned_toolchain().clang}",
             ExitCode.TOOLCHAIN,
         )
+    return compiler
+
+
+def lower_tree(
+    source_root: Path, dest_root: Path, target_triple: str, cc: str | None = None, jobs: int | None = None,
+) -> LoweringResult:
+    """Lower the distribution extracted at `source_root` (holding python/) into the empty `dest_root`."""
+    started = time.monotonic()
+    compiler = _lowering_compiler(cc)
     with tempfile.TemporaryDirectory(prefix="relink-lower-") as scratch:
         work = Path(scratch)
         (work / "lowered").mkdir()
@@ -226,3 +234,43 @@ def lower_tree(
         ), archives_rebuilt=len(plan.archives), unique_compiles=len(plan.compiles),
         seconds=round(time.monotonic() - started, 2),
     )
+
+
+def distribution_identity(dist: Distribution) -> str:
+    """A digest naming the distribution's contents: the archive's sha256, or for an extracted folder its
+    location, PYTHON.json and the size and mtime of every object and library in it."""
+    if dist.source.is_file():
+        return archive_sha256(dist.source)
+    root = dist.extract()
+    digest = hashlib.sha256(str(root.resolve()).encode() + b"\0")
+    digest.update((root / "python" / "PYTHON.json").read_bytes())
+    for path in sorted((root / "python").rglob("*")):
+        if path.suffix in _OBJECT_SUFFIXES and path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def lower_distribution(
+    dist: Distribution | str | os.PathLike[str], cc: str | None = None, jobs: int | None = None,
+) -> Path:
+    """The root (holding python/) of `dist` lowered to native objects, built once into relink's cache.
+
+    The cache entry is `<cache>/lowered/<identity>-llvm<version>`: the same distribution lowered by the
+    same LLVM is reused; a different LLVM gets its own entry.
+    """
+    if not isinstance(dist, Distribution):
+        dist = open_distribution(dist)
+    compiler = _lowering_compiler(cc)
+    key = f"{distribution_identity(dist)[:32]}-llvm{compiler.llvm_version}"
+    entry = cache_root() / "lowered" / key
+    with entry_lock(entry):
+        if (entry / _PROVENANCE).is_file():
+            return entry
+        source_root = dist.extract()
+        with staging_dir(entry) as staged:
+            result = lower_tree(source_root, staged, dist.metadata.target_triple, compiler.command, jobs)
+            provenance = {"source": str(dist.source), "identity": key, **result.to_json(), "root": str(entry)}
+            atomic_write_bytes(staged / _PROVENANCE, (json.dumps(provenance, indent=2) + "\n").encode())
+            publish_dir(staged, entry)
+    return entry

@@ -121,6 +121,9 @@ def survey_objects(declared: ObjectFileFormat, objects: Iterable[tuple[str, Path
             groups.add(f"bitcode from several LLVM majors: {', '.join(sorted(producers))}", "all objects")
     elif native_kinds:
         survey.effective_format = native_kinds.most_common(1)[0][0]
+    elif survey.checked == 0:  # nothing to look at (metadata only): trust the declaration
+        survey.effective_format = declared.kind
+        survey.producer_version = declared.llvm_version
     if declared.is_bitcode and survey.checked and not any_bitcode:
         groups.add(f"metadata says {declared.raw} but no checked object is LLVM bitcode", "all objects")
     survey.disagreements = groups.lines()

@@ -5,8 +5,8 @@ The order here is the order in `relink --help`.
 
 from __future__ import annotations
 
-from relink.commands import dist, extract, info
+from relink.commands import dist, extract, info, lower, toolchain
 
-COMMAND_MODULES = [info, extract, dist]
+COMMAND_MODULES = [info, extract, toolchain, lower, dist]
 
 __all__ = ["COMMAND_MODULES"]

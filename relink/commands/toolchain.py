@@ -1,0 +1,52 @@
+"""`relink toolchain check DIST`: can this compiler, linker and rustc read the distribution's objects?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from relink.errors import ExitCode, RelinkError
+from relink.gate import ToolchainReport, run_gate
+from relink.pin import pinned_toolchain
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("toolchain", help="check a toolchain against a distribution's objects")
+    sub = parser.add_subparsers(dest="toolchain_command", metavar="ACTION", required=True)
+    check = sub.add_parser(
+        "check",
+        help="compare the LLVM that produced the objects with the compiler, linker and rustc",
+        description="Read the objects' real format and producing LLVM, detect the consumers' LLVM, and say "
+        "ok, warn (newer LLVM major) or refuse (older LLVM, or a linker without LLVM on bitcode; exit 4).",
+    )
+    check.add_argument("dist", metavar="DIST", help="full archive (.tar.zst/.tar.gz), extracted folder or PYTHON.json")
+    check.add_argument("--cc", help=f"C compiler driver (default: the pinned {pinned_toolchain().clang})")
+    check.add_argument("--linker", help="linker to check, e.g. ld.lld-22, ld, ld.gold")
+    check.add_argument("--rustc", help="rustc to check, e.g. rustc")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(func=_check)
+
+
+def _print_report(report: ToolchainReport) -> None:
+    survey = report.survey
+    print(f"distribution: {report.distribution}")
+    producer = f" from LLVM {survey.producer_version}" if survey.producer_version else ""
+    print(f"objects: {survey.checked} checked: {survey.effective_format}{producer} (metadata: {survey.declared})")
+    for label, count in sorted(survey.formats.items()):
+        print(f"  {count:5d}  {label}")
+    for line in survey.disagreements:
+        print(f"  disagreement: {line}")
+    for verdict in report.consumers:
+        print(f"{verdict.verdict:7s}{verdict.reason}")
+    print(f"verdict: {report.verdict}")
+
+
+def _check(args: argparse.Namespace) -> int:
+    report = run_gate(args.dist, cc=args.cc, rustc=args.rustc, linker=args.linker, allow_mismatch=True)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report)
+    if report.refused:
+        raise RelinkError(report.refusal_line(), ExitCode.TOOLCHAIN)
+    return ExitCode.OK
