@@ -58,6 +58,25 @@ def archive_compression(path: Path) -> str | None:
     return None
 
 
+class _IncompleteArchive(Exception):
+    """Raised from inside tarfile, which otherwise ends iteration quietly on a missing or damaged header."""
+
+
+class _StrictTarInfo(tarfile.TarInfo):
+    """A TarInfo whose header parsing accepts only a zero block as the end of the archive."""
+
+    @classmethod
+    def frombuf(cls, buf: bytes, encoding: str, errors: str) -> tarfile.TarInfo:
+        try:
+            return super().frombuf(buf, encoding, errors)
+        except tarfile.EOFHeaderError:
+            raise  # the end-of-archive zero block: a real end
+        except tarfile.EmptyHeaderError:
+            raise _IncompleteArchive("stream ends before the tar end-of-archive block") from None
+        except tarfile.HeaderError as error:
+            raise _IncompleteArchive(f"damaged tar header: {error}") from None
+
+
 @contextlib.contextmanager
 def _reading(path: Path) -> Iterator[None]:
     """Turn every decompression or tar-format failure while reading `path` into one RelinkError line."""
@@ -65,7 +84,9 @@ def _reading(path: Path) -> Iterator[None]:
         yield
     except tarfile.FilterError as error:
         raise RelinkError(f"{path}: refusing hostile archive member: {error}") from None
-    except (tarfile.TarError, zstandard.ZstdError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+    except (
+        tarfile.TarError, _IncompleteArchive, zstandard.ZstdError, EOFError, zlib.error, gzip.BadGzipFile
+    ) as error:
         raise RelinkError(f"{path}: corrupt or truncated archive ({error or type(error).__name__})") from None
 
 
@@ -79,7 +100,7 @@ def _open_stream(path: Path) -> Iterator[tarfile.TarFile]:
             stream = zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=True)
         else:
             stream = gzip.GzipFile(fileobj=handle, mode="rb")
-        with stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+        with stream, tarfile.open(fileobj=stream, mode="r|", tarinfo=_StrictTarInfo) as tar:
             yield tar
 
 
@@ -121,8 +142,8 @@ def scan_archive(path: Path, dest: Path, wanted: Callable[[str], bool]) -> dict[
 
     `wanted` and the returned keys use names relative to `python/` (so `dest` gets `python/...`). Every
     member is checked with tarfile's `data` filter against `dest` whether extracted or not, so a hostile
-    archive is refused as a whole. The pass must reach the tar end-of-archive block: a stream cut short
-    between members is reported as truncated rather than taken as the end.
+    archive is refused as a whole. The pass must reach the tar end-of-archive block: a stream cut short or
+    damaged between members is reported rather than taken as the end.
     """
     index: dict[str, MemberInfo] = {}
     extracted: set[str] = set()
@@ -144,7 +165,4 @@ def scan_archive(path: Path, dest: Path, wanted: Callable[[str], bool]) -> dict[
                 extracted.add(name)
         if not index:
             _check_first(path, None)
-        # tarfile ends iteration quietly on a missing or short header; only a full zero block is a real end.
-        if tar.fileobj.tell() < tar.offset + tarfile.BLOCKSIZE:
-            raise RelinkError(f"{path}: corrupt or truncated archive (stream ends before the tar end marker)")
     return index
