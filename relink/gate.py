@@ -140,18 +140,14 @@ def gate_objects(
 
 
 def survey_distribution(dist: Distribution) -> ObjectSurvey:
-    """Survey every object PYTHON.json lists for the core and the extensions (headers only).
-
-    Static libraries from link entries are left out: PBS builds them native even in LTO distributions,
-    and `relink lower` handles whatever they hold. A metadata-only distribution is judged by its
-    declaration alone.
-    """
+    """Survey every file PYTHON.json lists: core and extension objects and the static libraries of link
+    entries (headers only; the archive is extracted once either way). A metadata-only distribution is
+    judged by its declaration alone."""
     build_info = dist.metadata.build_info
     declared = build_info.object_file_format
     if dist.is_metadata_only:
         return survey_objects(declared, [])
-    rels = dict.fromkeys([*build_info.core.objs, *(o for v in build_info.variants() for o in v.objs)])
-    return survey_objects(declared, ((rel, dist.path(rel)) for rel in rels))
+    return survey_objects(declared, ((rel, dist.path(rel)) for rel in build_info.listed_paths()))
 
 
 def run_gate(
