@@ -121,7 +121,10 @@ def sniff_bytes(data: bytes | memoryview, name: str = "<bytes>") -> ObjectInfo:
         return _sniff(memoryview(data), name)
     except (BitcodeError, struct.error, ValueError, IndexError) as error:
         problem = str(error)  # raised below, outside this block, so no traceback keeps slices of `data` alive
-    raise RelinkError(f"{name}: corrupt or truncated object file ({problem}); re-extract the distribution")
+    raise RelinkError(
+        f"{name}: corrupt or truncated object file ({problem}); re-extract the distribution",
+        ExitCode.INVALID_INPUT,
+    )
 
 
 def _sniff(view: memoryview, name: str) -> ObjectInfo:

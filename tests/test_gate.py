@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from minidist import make_minidist
 from relink.cli import main
+from relink.commands.toolchain import add_consumer_arguments, gate_from_args
 from relink.consumer import detect_cc, detect_linker, detect_rustc
 from relink.errors import ExitCode, RelinkError
 from relink.gate import OK, REFUSE, WARN, run_gate
@@ -154,3 +156,12 @@ def test_cli_json_and_exit_codes(bitcode_dist: Path, capsys: pytest.CaptureFixtu
     assert main(["toolchain", "check", str(bitcode_dist), "--cc", "clang-19"]) == ExitCode.TOOLCHAIN
     captured = capsys.readouterr()
     assert "verdict: refuse" in captured.out and captured.err.count("\n") == 1
+
+
+def test_build_commands_share_the_skip_flag(bitcode_dist: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_consumer_arguments(parser)
+    with pytest.raises(RelinkError):
+        gate_from_args(parser.parse_args(["--cc", "clang-19"]), str(bitcode_dist))
+    skipped = gate_from_args(parser.parse_args(["--cc", "clang-19", "--skip-toolchain-check"]), str(bitcode_dist))
+    assert skipped.verdict == REFUSE

@@ -8,6 +8,8 @@ from relink.errors import ExitCode
 from relink.lower import lower_distribution
 from relink.pin import pinned_toolchain
 
+__all__ = ["register"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(

@@ -1,4 +1,8 @@
-"""`relink toolchain check DIST`: can this compiler, linker and rustc read the distribution's objects?"""
+"""`relink toolchain check DIST`: can this compiler, linker and rustc read the distribution's objects?
+
+`add_consumer_arguments` and `gate_from_args` give every command that compiles or links a distribution
+the same `--cc/--linker/--rustc` options and the `--skip-toolchain-check` override.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,31 @@ import argparse
 import json
 
 from relink.errors import ExitCode, RelinkError
+from relink.distribution import Distribution
 from relink.gate import ToolchainReport, run_gate
 from relink.pin import pinned_toolchain
+
+__all__ = ["register", "add_consumer_arguments", "gate_from_args"]
+
+
+def add_consumer_arguments(parser: argparse.ArgumentParser, *, skip_flag: bool = True) -> None:
+    """Add --cc, --linker, --rustc (and --skip-toolchain-check) to a command that uses a distribution."""
+    parser.add_argument("--cc", help=f"C compiler driver (default: the pinned {pinned_toolchain().clang})")
+    parser.add_argument("--linker", help="linker to check, e.g. ld.lld-22, ld, ld.gold")
+    parser.add_argument("--rustc", help="rustc to check, e.g. rustc")
+    if skip_flag:
+        parser.add_argument(
+            "--skip-toolchain-check", action="store_true",
+            help="go on even if the toolchain gate refuses (e.g. an older LLVM than the objects')",
+        )
+
+
+def gate_from_args(args: argparse.Namespace, dist: Distribution | str) -> ToolchainReport:
+    """Run the gate with the options from `add_consumer_arguments`; raises on refusal unless skipped."""
+    return run_gate(
+        dist, cc=args.cc, rustc=args.rustc, linker=args.linker,
+        allow_mismatch=getattr(args, "skip_toolchain_check", False),
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,9 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ok, warn (newer LLVM major) or refuse (older LLVM, or a linker without LLVM on bitcode; exit 4).",
     )
     check.add_argument("dist", metavar="DIST", help="full archive (.tar.zst/.tar.gz), extracted folder or PYTHON.json")
-    check.add_argument("--cc", help=f"C compiler driver (default: the pinned {pinned_toolchain().clang})")
-    check.add_argument("--linker", help="linker to check, e.g. ld.lld-22, ld, ld.gold")
-    check.add_argument("--rustc", help="rustc to check, e.g. rustc")
+    add_consumer_arguments(check, skip_flag=False)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(func=_check)
 
@@ -43,6 +68,7 @@ def _print_report(report: ToolchainReport) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     report = run_gate(args.dist, cc=args.cc, rustc=args.rustc, linker=args.linker, allow_mismatch=True)
+    # The full report is printed before refusing, so the user sees every consumer's verdict.
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
