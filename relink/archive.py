@@ -151,7 +151,9 @@ def scan_archive(path: Path, dest: Path, wanted: Callable[[str], bool]) -> dict[
         for position, member in enumerate(tar):
             if position == 0:
                 _check_first(path, member)
-            elif not member.name.startswith(MEMBER_ROOT) or member.name == MEMBER_ROOT:
+            elif member.isdir() and member.name.rstrip("/") == MEMBER_ROOT.rstrip("/"):
+                continue  # a directory entry for python/ itself, as plain `tar` repacks write
+            elif not member.name.startswith(MEMBER_ROOT):
                 raise RelinkError(f"{path}: member {member.name!r} is outside {MEMBER_ROOT}: refusing the archive")
             tarfile.data_filter(member, str(dest))
             name = member.name[len(MEMBER_ROOT):].rstrip("/")

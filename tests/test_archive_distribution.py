@@ -217,3 +217,18 @@ def test_archive_member_sizes(archive: Path, cache: Path) -> None:
     assert sizes["build/Modules/_ssl.o"] == len(object_bytes("build/Modules/_ssl.o"))
     assert not entry_of(archive, cache).exists()  # indexing extracts nothing
     assert (cache / "archive-index" / f"{archive_sha256(archive)}.json").is_file()
+
+
+def test_directory_entries_are_accepted(tmp_path: Path, cache: Path) -> None:
+    import tarfile
+
+    members = distribution_members(minimal_metadata())
+    for name in ("python", "python/build", "python/build/Objects"):
+        folder = tarfile.TarInfo(name)
+        folder.type = tarfile.DIRTYPE
+        members.insert(1, (folder, None))
+    path = write_archive(tmp_path / "dirs.tar.gz", members)
+    dist = open_distribution(path)
+    root = dist.extract()
+    assert (root / "python" / "build" / "Objects" / "abstract.o").is_file()
+    assert dist.extract(["build/Objects"]) == root
