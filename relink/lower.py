@@ -67,7 +67,7 @@ class _Plan:
 
     compiles: dict[str, tuple[Path, Path]]  # digest → (bitcode source, lowered output in the work dir)
     objects: list[tuple[str, Path]]  # (digest, destination) for bitcode objects
-    archives: list[tuple[Path, Path, list[tuple[str | None, Path]]]]  # (source, destination, members)
+    archives: list[tuple[Path, list[tuple[str | None, Path]]]]  # (destination, [(digest or None, member)])
     others: list[tuple[Path, Path]]
     producer_major: int | None
 
@@ -89,8 +89,7 @@ def _plan(source: Path, dest: Path, work: Path) -> _Plan:
         return digest
 
     for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        target = dest / rel
+        target = dest / path.relative_to(source)
         if path.is_symlink() or path.is_dir():
             plan.others.append((path, target))
             continue
@@ -105,7 +104,7 @@ def _plan(source: Path, dest: Path, work: Path) -> _Plan:
                     entries.append((add_compile(member_path, member_info.producer), member_path))
                 else:
                     entries.append((None, member_path))
-            plan.archives.append((path, target, entries))
+            plan.archives.append((target, entries))
         else:
             plan.others.append((path, target))
     plan.producer_major = max(majors, default=None)
@@ -210,14 +209,19 @@ def lower_tree(
                 pool.submit(_compile, lowering_command(compiler.path, src, out, target_triple), src)
                 for src, out in plan.compiles.values()
             ]
-            for future in futures:
-                future.result()
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for future in futures:  # stop queued compiles; running ones finish
+                    future.cancel()
+                raise
         for path, target in plan.others:
             _place(path, target)
         for digest, target in plan.objects:
             _place(plan.compiles[digest][1], target)
         llvm_ar = _llvm_ar(compiler) if plan.archives else ""
-        for _source, target, entries in plan.archives:
+        for target, entries in plan.archives:
             for digest, member in entries:
                 if digest:
                     shutil.copyfile(plan.compiles[digest][1], member)
@@ -230,7 +234,7 @@ def lower_tree(
     return LoweringResult(
         root=str(dest_root), compiler=compiler.describe(), llvm_version=compiler.llvm_version or "",
         object_file_format=native, bitcode_objects=len(plan.objects) + sum(
-            1 for _s, _t, entries in plan.archives for d, _p in entries if d
+            1 for _target, entries in plan.archives for digest, _member in entries if digest
         ), archives_rebuilt=len(plan.archives), unique_compiles=len(plan.compiles),
         seconds=round(time.monotonic() - started, 2),
     )
