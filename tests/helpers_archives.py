@@ -13,7 +13,7 @@ import io
 import json
 import tarfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import zstandard
 
@@ -30,7 +30,7 @@ __all__ = [
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 # A member is (name, data) for a regular file, or (TarInfo, data or None) for anything else.
-Member = Union[tuple[str, bytes], tuple[tarfile.TarInfo, Union[bytes, None]]]
+Member = tuple[str, bytes] | tuple[tarfile.TarInfo, bytes | None]
 
 _METADATA: dict[str, Any] = {
     "version": "8",

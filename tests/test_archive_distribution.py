@@ -232,3 +232,30 @@ def test_directory_entries_are_accepted(tmp_path: Path, cache: Path) -> None:
     root = dist.extract()
     assert (root / "python" / "build" / "Objects" / "abstract.o").is_file()
     assert dist.extract(["build/Objects"]) == root
+
+
+def test_killed_extraction_leaves_nothing_trusted(tmp_path: Path, cache: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    members = distribution_members(minimal_metadata())
+    members += [(f"python/install/share/blob{i}.bin", os.urandom(1 << 20)) for i in range(24)]
+    path = write_archive(tmp_path / "slow.tar.zst", members)
+    entry = entry_of(path, cache)
+    code = "import sys; from relink.distribution import open_distribution; open_distribution(sys.argv[1]).extract()"
+    env = {**os.environ, "RELINK_CACHE_DIR": str(cache)}
+    child = subprocess.Popen([sys.executable, "-c", code, str(path)], env=env)
+    deadline = time.monotonic() + 30
+    while child.poll() is None and not list(entry.parent.glob("*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    killed_mid_pass = child.poll() is None
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    if killed_mid_pass:
+        assert not entry.exists()  # the staged half is never published
+    root = open_distribution(path).extract()
+    assert (root / "python" / "install" / "share" / "blob23.bin").stat().st_size == 1 << 20
+    assert (root / "python" / "build" / "Objects" / "abstract.o").read_bytes() == object_bytes(
+        "build/Objects/abstract.o"
+    )

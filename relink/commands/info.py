@@ -148,7 +148,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
 def _group_links(links: list[dict[str, Any]]) -> dict[str, list[str]]:
