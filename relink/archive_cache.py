@@ -6,7 +6,8 @@ not rehash). Each extraction pass runs under the entry's file lock, extracts int
 the entry, checks the pass (hostile members, truncation, every object PYTHON.json lists is present, every
 requested member exists) and only then moves the files into the entry — the whole directory by one rename
 for a first pass, file by file (each an atomic rename) when adding to an entry. A file present in an entry is
-therefore complete; an interrupted or refused pass leaves nothing. The archive's member index is kept in
+therefore complete; a refused pass leaves nothing, and a killed one leaves only a staging directory that
+the next pass over the same entry removes. The archive's member index is kept in
 `<cache>/archive-index/<sha256>.json`, so later calls know what exists without decompressing again.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -115,6 +117,10 @@ class ArchiveCache:
 
     def _pass(self, selectors: frozenset[str], everything: bool) -> None:
         with entry_lock(self.root):
+            # Staging happens only under this lock, so any staging dir left beside the entry now is from a
+            # process that died mid-pass: never trusted, removed here.
+            for stale in self.root.parent.glob(f".{self.root.name}.*.partial"):
+                shutil.rmtree(stale, ignore_errors=True)
             index = self._load_index()
             if index is not None and not self._unknown(index, selectors):
                 if not self._missing(index, selectors, everything):

@@ -156,6 +156,7 @@ def test_a_leftover_partial_staging_dir_is_never_trusted(archive: Path, cache: P
     assert open_distribution(archive).path("build/Objects/abstract.o").read_bytes() == object_bytes(
         "build/Objects/abstract.o"
     )
+    assert not stale.exists()
 
 
 def _extract_in_another_process(path: str, cache: str) -> tuple[str, bytes]:
@@ -255,6 +256,7 @@ def test_killed_extraction_leaves_nothing_trusted(tmp_path: Path, cache: Path) -
     if killed_mid_pass:
         assert not entry.exists()  # the staged half is never published
     root = open_distribution(path).extract()
+    assert not list(entry.parent.glob("*.partial"))  # the dead process's staging dir is cleaned up
     assert (root / "python" / "install" / "share" / "blob23.bin").stat().st_size == 1 << 20
     assert (root / "python" / "build" / "Objects" / "abstract.o").read_bytes() == object_bytes(
         "build/Objects/abstract.o"
