@@ -1,0 +1,98 @@
+"""Runs inside a distribution's own interpreter (`install/bin/python3 -I dist_worker.py`), never imported.
+
+Two jobs, chosen by the JSON request on stdin, answered as JSON on stdout:
+- "scan": which modules an app reaches (modulefinder over the app's folders and the distribution's stdlib);
+- "compile": byte-compile sources into unchecked hash-based .pyc files, so the magic number is the
+  distribution's own and the output does not depend on file timestamps.
+Only the standard library of any CPython 3.11-3.14 may be used here.
+"""
+
+import importlib.util
+import inspect
+import json
+import modulefinder
+import os
+import sys
+from importlib._bootstrap_external import _code_to_hash_pyc
+
+
+class ReachFinder(modulefinder.ModuleFinder):
+    """Follows every import of the app's own code, but only the import-time imports of the stdlib.
+
+    Imports inside stdlib functions are lazy on purpose (optional features); following them would embed
+    most of the stdlib for any app. What they need fails at run time with a normal ImportError.
+    """
+
+    def __init__(self, stdlib, **kwargs):
+        super().__init__(**kwargs)
+        self.stdlib = stdlib
+        self.syntax_errors = []
+
+    def load_module(self, fqname, fp, pathname, file_info):
+        try:
+            return super().load_module(fqname, fp, pathname, file_info)
+        except SyntaxError as error:
+            self.syntax_errors.append({"file": pathname, "line": error.lineno, "message": error.msg})
+            raise ImportError(f"syntax error in {pathname}") from None
+
+    def scan_code(self, co, m):
+        if not (m.__file__ or "").startswith(self.stdlib):
+            return super().scan_code(co, m)
+        # Same constants by index (LOAD_CONST must still find them) but function bodies blanked out,
+        # so only this body's own imports and those of class bodies (run at import time) are followed.
+        consts = tuple(None if isinstance(c, type(co)) and c.co_flags & inspect.CO_NEWLOCALS else c
+                       for c in co.co_consts)
+        super().scan_code(co.replace(co_consts=consts), m)
+
+
+def scan(request):
+    finder = ReachFinder(request["stdlib"], path=request["path"] + sys.path, excludes=request["excludes"])
+    for script in request["scripts"]:
+        try:
+            finder.run_script(script)
+        except ImportError:
+            pass  # a syntax error, recorded by load_module
+    for name in request["modules"]:
+        try:
+            finder.import_hook(name)
+        except ImportError:
+            pass  # reported by the caller as a missing entry module
+    modules = []
+    for name, module in sorted(finder.modules.items()):
+        modules.append({"name": name, "file": module.__file__, "package": module.__path__ is not None})
+    missing = {}
+    for name, importers in finder.badmodules.items():
+        missing[name] = sorted(k for k in importers if k != "-")
+    return {"modules": modules, "missing": missing, "errors": finder.syntax_errors}
+
+
+def compile_all(request):
+    errors = []
+    for item in request["items"]:
+        with open(item["source"], "rb") as f:
+            source = f.read()
+        try:
+            code = compile(source, item["display_name"], "exec", dont_inherit=True, optimize=request["optimize"])
+        except SyntaxError as error:
+            errors.append({"file": item["source"], "line": error.lineno, "message": error.msg})
+            continue
+        except ValueError as error:  # e.g. null bytes in the source
+            errors.append({"file": item["source"], "line": None, "message": str(error)})
+            continue
+        data = _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
+        os.makedirs(os.path.dirname(item["target"]), exist_ok=True)
+        partial = item["target"] + ".partial"
+        with open(partial, "wb") as f:
+            f.write(data)
+        os.replace(partial, item["target"])
+    return {"errors": errors, "magic": importlib.util.MAGIC_NUMBER.hex()}
+
+
+def main():
+    request = json.load(sys.stdin)
+    handler = {"scan": scan, "compile": compile_all}[request["job"]]
+    json.dump(handler(request), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

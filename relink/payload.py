@@ -1,0 +1,262 @@
+"""What a single-file executable carries besides machine code: the stdlib and the app as bytecode.
+
+`collect_payload` decides which modules go in (the app's reachable modules found by modulefinder, the
+stdlib ones they reach plus what start-up needs, or the full stdlib), `compile_payload` byte-compiles
+them with the distribution's own interpreter (stdlib .pyc cached per distribution), and `payload_zip`
+stores them deterministically in a zip that is appended to the launcher (zipimport skips leading bytes).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import json
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from relink.cache import cache_root, entry_lock
+from relink.errors import ExitCode, RelinkError
+
+__all__ = [
+    "AppSpec", "PayloadModule", "Payload", "APP_MARKER", "collect_payload", "compile_payload", "payload_zip",
+    "distribution_key",
+]
+
+# The zip comment that tells the launcher to run the embedded `__main__` with all arguments as the app's.
+APP_MARKER = b"RELINK-APP"
+# Stdlib packages never embedded: tests, GUI, installers, and tools that do not work from a zip.
+STDLIB_SKIP = frozenset({"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages",
+                         "__pycache__", "lib-dynload", "venv", "turtle", "__phello__", "__hello__"})
+# What any embedded interpreter needs at start-up beyond the frozen modules: codecs and runpy's imports.
+STARTUP_MODULES = ("encodings", "runpy")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_WORKER = Path(__file__).with_name("dist_worker.py")
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """`--app script.py`, or `--app DIR --entry package.module[:function]`, plus `--include` folders."""
+
+    path: Path
+    entry: str | None = None
+    includes: tuple[Path, ...] = ()
+
+    @property
+    def is_script(self) -> bool:
+        return self.path.is_file()
+
+
+@dataclass(frozen=True)
+class PayloadModule:
+    name: str          # dotted module name
+    source: Path       # its .py file
+    package: bool
+    origin: str        # "stdlib" or "app"
+
+    @property
+    def arcname(self) -> str:
+        parts = self.name.split(".")
+        return "/".join(parts + ["__init__.pyc"]) if self.package else "/".join(parts) + ".pyc"
+
+
+@dataclass(frozen=True)
+class Payload:
+    modules: tuple[PayloadModule, ...]
+    main_script: Path | None         # an app script, embedded as `__main__`
+    main_generated: str | None       # or a generated `__main__` calling the app's entry point
+    missing: dict[str, list[str]]    # imported but not found: name -> importers (informational)
+
+
+def _run_worker(python: Path, request: dict) -> dict:
+    result = subprocess.run([str(python), "-I", "-S", str(_WORKER)], input=json.dumps(request),
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RelinkError(f"{python}: the distribution's interpreter failed: {tail}", ExitCode.BUILD_FAILED)
+    return json.loads(result.stdout)
+
+
+def _stdlib_modules(stdlib: Path) -> list[PayloadModule]:
+    modules = []
+    for path in sorted(stdlib.rglob("*.py")):
+        rel = path.relative_to(stdlib)
+        top = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+        if top in STDLIB_SKIP or top.startswith("config-"):
+            continue
+        if any(part in ("test", "tests", "idle_test", "__pycache__") for part in rel.parts[:-1]):
+            continue
+        package = rel.name == "__init__.py"
+        parts = rel.parts[:-1] if package else (*rel.parts[:-1], rel.stem)
+        if not all(p.isidentifier() for p in parts):
+            continue
+        modules.append(PayloadModule(".".join(parts), path, package, "stdlib"))
+    return modules
+
+
+def _generated_main(entry: str) -> str:
+    """A `__main__` that runs `package.module` as a script, or calls `package.module:function`."""
+    module, _, function = entry.partition(":")
+    if function:
+        return f"import sys\nfrom {module} import {function} as _entry\nsys.exit(_entry())\n"
+    return f"import runpy\nrunpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
+
+
+def _check_entry(app: AppSpec, found: dict[str, dict]) -> None:
+    module, _, function = app.entry.partition(":")
+    if module not in found:
+        raise RelinkError(f"{app.path}: entry module '{module}' not found (looked in {app.path} and --include folders)")
+    if not function:
+        return
+    source = Path(found[module]["file"])
+    try:
+        tree = ast.parse(source.read_bytes(), str(source))
+    except SyntaxError:
+        return  # reported with file:line when compiled
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    defined |= {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    defined |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom | ast.Import)
+                for a in n.names}
+    if function not in defined:
+        raise RelinkError(f"{source}: entry function '{function}' is not defined in module '{module}'")
+
+
+def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode: str | list[str],
+                    excludes: list[str]) -> Payload:
+    """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names."""
+    if app is not None and not app.path.exists():
+        raise RelinkError(f"{app.path}: app not found")
+    if app is not None and not app.is_script and not app.entry:
+        raise RelinkError(f"{app.path}: an app folder needs --entry package.module[:function]")
+    app_paths = ([] if app is None else [str(app.path.parent if app.is_script else app.path)]) + \
+        [str(p) for p in (app.includes if app else ())]
+    for include in (app.includes if app else ()):
+        if not include.is_dir():
+            raise RelinkError(f"{include}: --include folder not found")
+
+    scan_modules = list(STARTUP_MODULES)
+    if stdlib_mode not in ("auto", "full"):
+        scan_modules += list(stdlib_mode)
+    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths, "excludes": excludes, "scripts": [], "modules": scan_modules}
+    if app is not None:
+        if app.is_script:
+            request["scripts"] = [str(app.path)]
+        else:
+            request["modules"].append(app.entry.partition(":")[0])
+    scan = _run_worker(python, request)
+    _raise_syntax_errors(scan["errors"])
+    found = {m["name"]: m for m in scan["modules"]}
+    if app is not None and app.entry:
+        _check_entry(app, found)
+
+    stdlib = stdlib.resolve()
+    app_modules, reached_stdlib, native = [], set(), []
+    for module in scan["modules"]:
+        if not module["file"] or module["name"] == "__main__":
+            continue
+        path = Path(module["file"]).resolve()
+        if path.is_relative_to(stdlib):
+            reached_stdlib.add(module["name"])
+        elif path.suffix != ".py":
+            native.append(f"{module['name']} ({path})")
+        else:
+            app_modules.append(PayloadModule(module["name"], path, module["package"], "app"))
+    if native:
+        raise RelinkError(
+            "native extension modules cannot be linked from wheels or folders: " + ", ".join(sorted(native))
+            + "; remove them from the app's dependencies or use a pure-Python alternative")
+    _check_excluded_imports(excludes, scan["missing"], {m.name for m in app_modules} | {"__main__"})
+
+    everything = _stdlib_modules(stdlib)
+    if stdlib_mode == "full" or (stdlib_mode == "auto" and app is None):
+        chosen = everything
+    else:
+        wanted = reached_stdlib | {m.name for m in everything if m.name.split(".")[0] == "encodings"}
+        chosen = [m for m in everything if m.name in wanted]
+    excluded = tuple(excludes)
+    chosen = [m for m in chosen if not any(m.name == e or m.name.startswith(e + ".") for e in excluded)]
+    return Payload(
+        modules=tuple(sorted(chosen + app_modules, key=lambda m: m.arcname)),
+        main_script=app.path if app is not None and app.is_script else None,
+        main_generated=_generated_main(app.entry) if app is not None and not app.is_script else None,
+        missing=scan["missing"],
+    )
+
+
+def _check_excluded_imports(excludes: list[str], missing: dict[str, list[str]], app_names: set[str]) -> None:
+    for name, importers in sorted(missing.items()):
+        if any(name == e or name.startswith(e + ".") for e in excludes):
+            by_app = sorted(i for i in importers if i in app_names)
+            if by_app:
+                raise RelinkError(f"module '{name}' is excluded (--exclude) but imported by {', '.join(by_app)}")
+
+
+def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: int = 0) -> dict[str, bytes]:
+    """Arcname -> .pyc bytes for every module (stdlib cached per distribution; the app compiled afresh)."""
+    stdlib_cache = cache_root() / "pyc" / f"{dist_key}-O{optimize}"
+    result: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="relink-app-pyc-") as tmp:
+        items, stdlib_items = [], []
+        for module in payload.modules:
+            if module.origin == "stdlib":
+                target = stdlib_cache / module.arcname
+                if not target.is_file():
+                    stdlib_items.append({"source": str(module.source), "target": str(target),
+                                         "display_name": module.arcname[:-1]})
+            else:
+                items.append({"source": str(module.source), "target": f"{tmp}/{module.arcname}",
+                              "display_name": str(module.source)})
+        main = payload.main_script
+        if payload.main_generated is not None:
+            main = Path(tmp) / "__main__.py"
+            main.write_text(payload.main_generated)
+        if main is not None:
+            items.append({"source": str(main), "target": f"{tmp}/__main__.pyc", "display_name": str(main.name)})
+        if stdlib_items:
+            with entry_lock(stdlib_cache):
+                _compile(python, stdlib_items, optimize)
+        _compile(python, items, optimize)
+        for module in payload.modules:
+            base = stdlib_cache if module.origin == "stdlib" else Path(tmp)
+            result[module.arcname] = (base / module.arcname).read_bytes()
+        if main is not None:
+            result["__main__.pyc"] = (Path(tmp) / "__main__.pyc").read_bytes()
+    return result
+
+
+def _compile(python: Path, items: list[dict], optimize: int) -> None:
+    if not items:
+        return
+    _raise_syntax_errors(_run_worker(python, {"job": "compile", "items": items, "optimize": optimize})["errors"])
+
+
+def _raise_syntax_errors(errors: list[dict]) -> None:
+    if errors:
+        first = errors[0]
+        line = f":{first['line']}" if first["line"] else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RelinkError(f"{first['file']}{line}: SyntaxError: {first['message']}{more}")
+
+
+def payload_zip(pycs: dict[str, bytes], *, app: bool) -> bytes:
+    """A deterministic zip: sorted names, fixed timestamps, the app marker as its comment."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(pycs):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            archive.writestr(info, pycs[name])
+        archive.comment = APP_MARKER if app else b""
+    return buffer.getvalue()
+
+
+def distribution_key(python: Path) -> str:
+    """Identifies a distribution's interpreter for the .pyc cache (its path and its bytes' hash)."""
+    digest = hashlib.sha256(str(python.resolve()).encode())
+    digest.update(hashlib.sha256(python.read_bytes()).digest())
+    return digest.hexdigest()[:20]
