@@ -7,6 +7,7 @@ assembles them, runs the chosen one, and turns a `RelinkError` into one line on 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from relink import __version__
@@ -44,3 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("relink: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`relink … | head`): not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
