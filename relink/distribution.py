@@ -143,8 +143,13 @@ def open_distribution(source: str | os.PathLike[str]) -> Distribution:
     """Open a full archive, an extracted distribution folder or a bare PYTHON.json (metadata only).
 
     Only PYTHON.json is read now (for an archive: its first member, nothing after it); files are
-    extracted when `path` or `extract` asks for them.
+    extracted when `path` or `extract` asks for them. A `cpython-3.12…` name or an http(s) URL that is not
+    an existing path is fetched into the cache first (`relink.fetch`).
     """
+    if not os.path.exists(source):
+        from relink.fetch import is_remote_source, resolve_distribution_source
+        if is_remote_source(os.fspath(source)):
+            source = resolve_distribution_source(os.fspath(source))
     path = Path(source)
     if path.is_dir():
         for root in (path, path.parent):
