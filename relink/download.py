@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import os
 import re
+import ssl
 import sys
 import time
 import urllib.error
@@ -67,10 +68,15 @@ def _open(url: str, offset: int = 0) -> http.client.HTTPResponse:
             )) from None
         raise
     except urllib.error.URLError as error:
-        reason = getattr(error.reason, "strerror", None) or str(error.reason)
         host = urlsplit(url).netloc or url
+        if isinstance(error.reason, (ConnectionResetError, http.client.HTTPException)):  # reset while sending
+            raise _Transient(RelinkError(f"connection to {url} failed ({error.reason})", ExitCode.NETWORK)) from None
+        if isinstance(error.reason, ssl.SSLError):
+            raise RelinkError(f"TLS failure with {host} ({error.reason}): check the system's CA certificates and "
+                              "proxy, or use --mirror URL", ExitCode.NETWORK) from None
+        reason = getattr(error.reason, "strerror", None) or str(error.reason)
         raise RelinkError(f"cannot reach {host} ({reason}): {_OFFLINE_HINT}", ExitCode.NETWORK) from None
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException) as error:  # e.g. closed before the answer (RemoteDisconnected)
         raise _Transient(RelinkError(f"connection to {url} failed ({error})", ExitCode.NETWORK)) from None
 
 

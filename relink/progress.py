@@ -1,12 +1,13 @@
 """Byte-count progress for long transfers, on stderr, staying out of the way.
 
-On a terminal `ByteProgress` redraws one line (`name  12.0/36.9 MiB  32%  5.1 MiB/s`) at most ten times a
+On a terminal `ByteProgress` redraws one line (`name  12.0/36.9 MiB  32%  5.1 MiB/s`, the name shortened to fit) at most ten times a
 second and ends it with the final size; elsewhere (logs, CI) it prints one line when it starts and one when it
 ends. `quiet` silences it. It knows nothing about where the bytes come from.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -56,7 +57,10 @@ class ByteProgress:
             amount = f"{human_bytes(self.done)}/{human_bytes(self.total)}  {100 * self.done // self.total:3d}%"
         else:
             amount = human_bytes(self.done)
-        self._stream.write(f"\r{self.label}  {amount}  {human_bytes(rate)}/s\x1b[K")
+        stats = f"  {amount}  {human_bytes(rate)}/s"
+        room = shutil.get_terminal_size().columns - len(stats) - 1
+        label = self.label if len(self.label) <= room else self.label[: max(room - 1, 0)] + "…"
+        self._stream.write(f"\r{label}{stats}\x1b[K")
         self._stream.flush()
 
     def finish(self, ok: bool) -> None:

@@ -3,8 +3,9 @@
 `ReleaseHTTPServer(root)` serves the files under `root` (GitHub-like: `/latest-release.json`, `/TAG/ASSET`)
 from a thread, supports `Range: bytes=N-` (206 with Content-Range, 416 past the end), records every request,
 and can be told to fail: `fail[path] = status` answers with that status, `cuts[path] = [n, …]` makes the next
-responses for `path` stop after n body bytes and close the connection, and `chunk_delay` slows every body
-chunk (so concurrent downloads overlap).
+responses for `path` stop after n body bytes and close the connection, `drops[path] = n` closes the next n
+connections for `path` without any answer, and `chunk_delay` slows every body chunk (so concurrent downloads
+overlap).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ReleaseHTTPServer:
         self.root = root
         self.fail: dict[str, int] = {}
         self.cuts: dict[str, list[int]] = {}
+        self.drops: dict[str, int] = {}
         self.chunk_delay = 0.0
         self._log: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -64,6 +66,13 @@ class ReleaseHTTPServer:
             queue = self.cuts.get(path)
             return queue.pop(0) if queue else None
 
+    def _take_drop(self, path: str) -> bool:
+        with self._lock:
+            if self.drops.get(path, 0) <= 0:
+                return False
+            self.drops[path] -= 1
+            return True
+
     def _handler_class(self) -> type[http.server.BaseHTTPRequestHandler]:
         server = self
 
@@ -83,6 +92,10 @@ class ReleaseHTTPServer:
 
             def do_GET(self) -> None:
                 path = unquote(urlsplit(self.path).path)
+                if server._take_drop(path):
+                    server._record(path, self.headers.get("Range"), 0)
+                    self.close_connection = True
+                    return
                 if path in server.fail:
                     return self._status_only(path, server.fail[path])
                 file = server.root / path.lstrip("/")  # may be a symlink to a cached archive

@@ -234,6 +234,16 @@ def test_server_error_is_retried_then_reported(cache: Path, server: ReleaseHTTPS
     assert not (cache / "downloads" / TAG / ASSET).exists()
 
 
+def test_a_connection_dropped_before_the_answer_is_retried(cache: Path, server: ReleaseHTTPServer,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    server.drops[f"/{TAG}/SHA256SUMS"] = 1
+    server.drops[ASSET_PATH] = 1
+    assert main(_fetch(server, "3.11")) == 0
+    err = capsys.readouterr().err
+    assert err.count("(Remote end closed connection without response); retrying") == 2
+    assert [r.status for r in server.requests(ASSET_PATH)] == [0, 200]
+
+
 def test_a_broken_latest_pointer_is_reported(cache: Path, server: ReleaseHTTPServer, release: Path) -> None:
     (release / "latest-release.json").write_text('{"version": 2}')
     with pytest.raises(RelinkError, match="latest-release.json: not a version 1") as info:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 
 from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
 from relink.fetch import MIRROR_ENV, FetchResult, fetch_distribution, fetch_url
@@ -79,6 +80,8 @@ def _report(result: FetchResult, args: argparse.Namespace) -> None:
             "sha256": result.sha256, "verified": result.sha256 is not None, "cached": result.cached,
         }, indent=2))
         return
+    if result.cached and not args.quiet:
+        print(f"relink: {result.asset} is already in the cache", file=sys.stderr)
     print(result.path)
 
 
