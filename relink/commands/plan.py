@@ -1,0 +1,149 @@
+"""`relink plan`, `relink generate` and `relink link-args`: choose extensions, then show the plan, write a
+project from it, or print its link arguments.
+
+This module owns the selection options every planning command shares (`--extensions`, `--no-copyleft`,
+`--no-libraries`, `--export-dynamic`) and the printing of a plan; the work is in relink.selection
+(`make_plan`), relink.render and relink.project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from relink.commands.toolchain import add_consumer_arguments, gate_from_args
+from relink.distribution import open_distribution
+from relink.errors import EXIT_CODES_HELP
+from relink.linkargs import cargo_lines, gnu_link_args, pyo3_config_lines
+from relink.plan import LinkPlan
+from relink.project import FORMAT_FILES, FORMATS, inittab_object, python_dir_for, render_project
+from relink.selection import DEFAULT_SPEC, SELECTION_HELP, make_plan
+
+__all__ = ["register", "add_selection_arguments", "plan_from_args"]
+
+_EPILOG = SELECTION_HELP + "\n\n" + EXIT_CODES_HELP + "\n  (a selection that cannot be satisfied exits 2)"
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """DIST and the extension-selection options shared by every command that makes a plan."""
+    parser.add_argument("dist", metavar="DIST", help="full archive (.tar.zst/.tar.gz), extracted folder or PYTHON.json")
+    parser.add_argument(
+        "--extensions", default=DEFAULT_SPEC, metavar="SPEC",
+        help="preset and edits, e.g. 'minimal,+_json,+zlib,-readline' (default: %(default)s; see below)",
+    )
+    parser.add_argument("--no-copyleft", action="store_true",
+                        help="leave out extensions with any copyleft license (see below)")
+    parser.add_argument("--no-libraries", action="store_true",
+                        help="leave out extensions linking any library beyond the OS baseline (see below)")
+    parser.add_argument(
+        "--export-dynamic", action="store_true",
+        help="export the C API so the executable can load external extension modules (.so)",
+    )
+
+
+def plan_from_args(args: argparse.Namespace) -> tuple[LinkPlan, object]:
+    """Open DIST and make the plan the selection options describe; returns (plan, distribution)."""
+    dist = open_distribution(args.dist)
+    plan = make_plan(
+        dist, args.extensions, no_copyleft=args.no_copyleft, no_libraries=args.no_libraries,
+        export_dynamic=args.export_dynamic,
+    )
+    return plan, dist
+
+
+def _print_plan(plan: LinkPlan) -> None:
+    lto = f", LLVM {plan.producer_llvm} bitcode (ThinLTO link)" if plan.lto else ""
+    print(f"Python {plan.python_version} for {plan.target_triple} ({plan.object_format}{lto})")
+    print(f"--extensions '{plan.extensions_spec}'" + "".join(
+        f" {flag}" for flag, on in (("--no-copyleft", plan.no_copyleft), ("--no-libraries", plan.no_libraries),
+                                    ("--export-dynamic", plan.export_dynamic)) if on))
+    print(f"\n{len(plan.extensions)} built-in modules:")
+    width = max(len(ext.name) for ext in plan.extensions)
+    for ext in plan.extensions:
+        variant = f" [{ext.variant}]" if ext.variant != "default" else ""
+        print(f"  {ext.name:<{width}}  {', '.join(ext.why)}{variant}")
+    if plan.excluded:
+        print(f"\n{len(plan.excluded)} left out:")
+        width = max(len(ext.name) for ext in plan.excluded)
+        for ext in plan.excluded:
+            print(f"  {ext.name:<{width}}  {ext.reason}")
+    core = sum(1 for obj in plan.objects if obj.why == ("core",))
+    print(f"\n{len(plan.objects)} objects ({core} core, {len(plan.objects) - core} from extensions)")
+    print(f"{len(plan.libraries)} libraries:")
+    for lib in plan.libraries:
+        where = f" {lib.path}" if lib.path else ""
+        print(f"  {lib.kind:<9} {lib.name}{where}  ({', '.join(lib.why)})")
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    plan, _ = plan_from_args(args)
+    if args.json:
+        print(plan.to_json_text(), end="")
+    else:
+        _print_plan(plan)
+    return 0
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    plan, dist = plan_from_args(args)
+    formats = args.format or ["cmake"]
+    if any("config.o" in FORMAT_FILES[f] for f in (FORMAT_FILES if "all" in formats else formats)):
+        gate_from_args(args, dist)
+    out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc)
+    print(out)
+    return 0
+
+
+def _run_link_args(args: argparse.Namespace) -> int:
+    plan, dist = plan_from_args(args)
+    gate_from_args(args, dist)
+    python_dir = python_dir_for(plan, dist)
+    extra = [str(inittab_object(plan, python_dir, args.cc))]
+    render = {"gnu": gnu_link_args, "cargo": cargo_lines, "pyo3": pyo3_config_lines}[args.format]
+    lines = render(plan, python_dir.as_posix(), extra)
+    print(json.dumps(lines, indent=2) if args.json else "\n".join(lines))
+    return 0
+
+
+def _add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        name, help=help_text, description=description, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_selection_arguments(parser)
+    return parser
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    plan = _add_parser(
+        subparsers, "plan", "show which extensions, objects and libraries a link would use, and why",
+        "Choose extensions and show the link plan: each module, object and library with the reason it is "
+        "there, and each extension left out with the reason. Reads only PYTHON.json.",
+    )
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON (what every output is made from)")
+    plan.set_defaults(func=_run_plan)
+
+    generate = _add_parser(
+        subparsers, "generate", "write a CMake project, link response file, Cargo or PyO3 lines for a plan",
+        "Write the generated files for a plan into a new folder (atomically: a temporary folder renamed "
+        "into place). cmake: CMakeLists.txt + config.c + main.c, built with the pinned clang/lld; rsp, "
+        "cargo, pyo3: config.c compiled to config.o (after the toolchain gate) plus link.rsp, "
+        "cargo-link.txt or pyo3-config.txt; json: plan.json only. plan.json is always written.",
+    )
+    generate.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (new, empty, or an earlier output)")
+    generate.add_argument("--format", action="append", choices=FORMATS,
+                          help="what to write (repeatable; default: cmake)")
+    generate.add_argument("--name", default="python", help="executable name in the CMake project (default: %(default)s)")
+    add_consumer_arguments(generate)
+    generate.set_defaults(func=_run_generate)
+
+    link_args = _add_parser(
+        subparsers, "link-args", "print the arguments that link a plan (GNU driver, Cargo or PyO3)",
+        "Run the toolchain gate, compile the plan's config.c once (cached), and print the link arguments: "
+        "gnu (one argument per line, a clang/gcc response file), cargo (build-script lines) or pyo3 "
+        "(a PYO3_CONFIG_FILE).",
+    )
+    link_args.add_argument("--format", choices=("gnu", "cargo", "pyo3"), default="gnu", help="(default: %(default)s)")
+    link_args.add_argument("--json", action="store_true", help="print the lines as a JSON list")
+    add_consumer_arguments(link_args)
+    link_args.set_defaults(func=_run_link_args)
