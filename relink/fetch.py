@@ -149,7 +149,7 @@ def _store(entry: Path, url: str, tag: str | None, sha256: str | None, *, insecu
         if not insecure:
             raise RelinkError(
                 f"no checksum published for {entry.name} ({checked_where}): refusing an unverified download; "
-                "pass --insecure to accept it anyway", ExitCode.NETWORK,
+                "'relink fetch --insecure' accepts it anyway", ExitCode.NETWORK,
             )
         _warn_unverified(entry.name)
         entry = entry.parent / "unverified" / entry.name

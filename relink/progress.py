@@ -1,8 +1,8 @@
 """Byte-count progress for long transfers, on stderr, staying out of the way.
 
-On a terminal `ByteProgress` redraws one line (`name  12.0/36.9 MiB  32%  5.1 MiB/s`, the name shortened to fit) at most ten times a
-second and ends it with the final size; elsewhere (logs, CI) it prints one line when it starts and one when it
-ends. `quiet` silences it. It knows nothing about where the bytes come from.
+On a terminal `ByteProgress` redraws one line (`name  12.0/36.9 MiB  32%  5.1 MiB/s`, the name shortened to
+fit) at most ten times a second and ends it with the final size; elsewhere (logs, CI) it prints one line when it
+starts and one when it ends. `quiet` silences it. It knows nothing about where the bytes come from.
 """
 
 from __future__ import annotations

@@ -188,7 +188,8 @@ def test_missing_asset_is_a_404(cache: Path, server: ReleaseHTTPServer, release:
                                 capsys: pytest.CaptureFixture[str]) -> None:
     (release / TAG / ASSET).unlink()
     assert main(_fetch(server, "3.11", "-q")) == ExitCode.NETWORK
-    assert capsys.readouterr().err == f"relink: error: not found (HTTP 404): {server.url}/{TAG}/{quote(ASSET, safe='')}\n"
+    url = f"{server.url}/{TAG}/{quote(ASSET, safe='')}"
+    assert capsys.readouterr().err == f"relink: error: not found (HTTP 404): {url}\n"
 
 
 def test_a_version_the_release_lacks_names_what_it_has(cache: Path, server: ReleaseHTTPServer,
