@@ -68,14 +68,21 @@ def _static_lib_name(path: str, platform: str) -> str | None:
 
 
 def cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> list[str]:
-    """`cargo:` lines a build script prints to link the plan into a Rust binary: objects as link args,
-    static libraries through `rustc-link-search=native` + `rustc-link-lib=static`, system libraries as
-    `rustc-link-lib=dylib`, frameworks as `rustc-link-lib=framework`, and the export flag if asked."""
+    """`cargo:` lines a build script prints to link the plan into a Rust binary.
+
+    On ELF targets every argument of `gnu_link_args` becomes a `rustc-link-arg`, in order: static
+    libraries must stay inside their --start-group/--end-group and before the system libraries they use
+    (rustc's own `rustc-link-lib` entries go before all link args, and with --as-needed a GNU ld would
+    then drop libm before an archive asks for it). On macOS and Windows, whose linkers need no order,
+    objects are link args and libraries are `rustc-link-search=native` + `rustc-link-lib=static|dylib|
+    framework`."""
+    if plan.platform == "linux":
+        return [f"cargo:rustc-link-arg={arg}" for arg in gnu_link_args(plan, python_dir, extra_objects)]
     lines = [f"cargo:rustc-link-arg={obj}" for obj in extra_objects]
     lines += [f"cargo:rustc-link-arg={_abs(python_dir, obj.path)}" for obj in plan.objects]
     searches: dict[str, None] = {}
     libs: list[str] = []
-    for lib in plan.libraries:
+    for lib in sorted(plan.libraries, key=lambda lib: lib.kind not in ("static", "dynamic")):
         if lib.kind == "static" and lib.path:
             name = _static_lib_name(lib.path, plan.platform)
             if name is None:
@@ -86,10 +93,8 @@ def cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = 
         elif lib.kind == "dynamic":
             searches.setdefault(_abs(python_dir, "build/lib"))
             libs.append(f"cargo:rustc-link-lib=dylib={lib.name}")
-        elif lib.kind == "framework":
-            libs.append(f"cargo:rustc-link-lib=framework={lib.name}")
         else:
-            libs.append(f"cargo:rustc-link-lib=dylib={lib.name}")
+            libs.append(f"cargo:rustc-link-lib={'framework' if lib.kind == 'framework' else 'dylib'}={lib.name}")
     lines += [f"cargo:rustc-link-search=native={d}" for d in searches] + libs
     flag = export_dynamic_flag(plan) if plan.export_dynamic else None
     return lines + ([f"cargo:rustc-link-arg={flag}"] if flag else [])

@@ -22,22 +22,11 @@ from relink.distribution import Distribution
 from relink.errors import ExitCode, RelinkError
 from relink.pin import pinned_toolchain
 from relink.plan import LinkPlan
-from relink.render import (
-    render_cargo_lines, render_cmake, render_config_c, render_main_c, render_pyo3_config, render_response_file,
-)
+from relink.render import FORMAT_FILES, expand_formats, render_config_c, render_files
 from relink.resources import toolchain_dir
 
-__all__ = ["FORMATS", "FORMAT_FILES", "compile_inittab", "inittab_object", "python_dir_for", "render_project"]
+__all__ = ["compile_inittab", "inittab_object", "python_dir_for", "render_project"]
 
-# What each --format writes (plan.json is always written: it explains the other files).
-FORMAT_FILES = {
-    "cmake": ("CMakeLists.txt", "config.c", "main.c"),
-    "rsp": ("config.c", "config.o", "link.rsp"),
-    "cargo": ("config.c", "config.o", "cargo-link.txt"),
-    "pyo3": ("config.c", "config.o", "pyo3-config.txt"),
-    "json": (),
-}
-FORMATS = (*FORMAT_FILES, "all")
 _MARKER = "plan.json"
 
 
@@ -86,14 +75,6 @@ def inittab_object(plan: LinkPlan, python_dir: Path, cc: str | None = None) -> P
     return entry / "config.o"
 
 
-def _expand(formats: Iterable[str]) -> list[str]:
-    chosen = list(dict.fromkeys(formats))
-    for fmt in chosen:
-        if fmt not in FORMATS:
-            raise RelinkError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})", ExitCode.USAGE)
-    return list(FORMAT_FILES) if "all" in chosen else chosen
-
-
 def render_project(
     plan: LinkPlan,
     dist: Distribution,
@@ -113,25 +94,14 @@ def render_project(
     (default: extracted from `dist`). Returns the absolute output directory.
     """
     out = Path(out_dir).resolve()
-    chosen = _expand(formats)
+    chosen = expand_formats(formats)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file())):
         raise RelinkError(f"{out} exists and is not an earlier relink output: choose an empty or new folder")
     pydir = python_dir or python_dir_for(plan, dist)
-    files: dict[str, str] = {_MARKER: plan.to_json_text()}
-    config_o = str(out / "config.o")
-    for fmt in chosen:
-        if fmt == "cmake":
-            files["CMakeLists.txt"] = render_cmake(
-                plan, pydir.as_posix(), name=name, toolchain_file=(toolchain_dir() / "clang.cmake").as_posix())
-            files["main.c"] = render_main_c(plan)
-        elif fmt == "rsp":
-            files["link.rsp"] = render_response_file(plan, pydir.as_posix(), [config_o])
-        elif fmt == "cargo":
-            files["cargo-link.txt"] = render_cargo_lines(plan, pydir.as_posix(), [config_o])
-        elif fmt == "pyo3":
-            files["pyo3-config.txt"] = render_pyo3_config(plan, pydir.as_posix(), [config_o])
-        if fmt != "json":
-            files["config.c"] = render_config_c(plan)
+    files = render_files(
+        plan, pydir.as_posix(), chosen, name=name, toolchain_file=(toolchain_dir() / "clang.cmake").as_posix(),
+        inittab_object=str(out / "config.o"),
+    )
     needs_object = any("config.o" in FORMAT_FILES[fmt] for fmt in chosen)
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))

@@ -11,15 +11,20 @@ build-script lines, a PyO3 config file and the plan's JSON. Pure: no files are w
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import jinja2
 
+from relink.errors import ExitCode, RelinkError
 from relink.linkargs import cargo_lines, export_dynamic_flag, gnu_link_args, pyo3_config_lines
 from relink.plan import LinkPlan
 from relink.resources import templates_dir
 
 __all__ = [
+    "FORMATS",
+    "FORMAT_FILES",
+    "expand_formats",
+    "render_files",
     "render_cargo_lines",
     "render_cmake",
     "render_config_c",
@@ -108,3 +113,47 @@ def render_cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[
 def render_pyo3_config(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> str:
     """A PYO3_CONFIG_FILE whose extra_build_script_line entries link the plan."""
     return _render("pyo3-config.txt.j2", lines=pyo3_config_lines(plan, python_dir, extra_objects))
+
+
+# What each output format consists of (plan.json is always written: it explains the other files).
+# config.o is the compiled config.c, which relink.project compiles; the rest is rendered here.
+FORMAT_FILES = {
+    "cmake": ("CMakeLists.txt", "config.c", "main.c"),
+    "rsp": ("config.c", "config.o", "link.rsp"),
+    "cargo": ("config.c", "config.o", "cargo-link.txt"),
+    "pyo3": ("config.c", "config.o", "pyo3-config.txt"),
+    "json": (),
+}
+FORMATS = (*FORMAT_FILES, "all")
+
+
+def expand_formats(formats: Iterable[str]) -> list[str]:
+    """The formats named (\"all\" is every one), deduplicated; RelinkError(USAGE) for an unknown one."""
+    chosen = list(dict.fromkeys(formats))
+    for fmt in chosen:
+        if fmt not in FORMATS:
+            raise RelinkError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})", ExitCode.USAGE)
+    return list(FORMAT_FILES) if "all" in chosen else chosen
+
+
+def render_files(
+    plan: LinkPlan, python_dir: str, formats: Iterable[str], *, name: str = "python",
+    toolchain_file: str | None = None, inittab_object: str = "config.o",
+) -> dict[str, str]:
+    """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o excluded.
+    `inittab_object` is where the link arguments expect the compiled config.c."""
+    files = {"plan.json": plan.to_json_text()}
+    for fmt in expand_formats(formats):
+        if fmt == "json":
+            continue
+        files["config.c"] = render_config_c(plan)
+        if fmt == "cmake":
+            files["CMakeLists.txt"] = render_cmake(plan, python_dir, name=name, toolchain_file=toolchain_file)
+            files["main.c"] = render_main_c(plan)
+        elif fmt == "rsp":
+            files["link.rsp"] = render_response_file(plan, python_dir, [inittab_object])
+        elif fmt == "cargo":
+            files["cargo-link.txt"] = render_cargo_lines(plan, python_dir, [inittab_object])
+        elif fmt == "pyo3":
+            files["pyo3-config.txt"] = render_pyo3_config(plan, python_dir, [inittab_object])
+    return dict(sorted(files.items()))

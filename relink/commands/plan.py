@@ -16,7 +16,8 @@ from relink.distribution import open_distribution
 from relink.errors import EXIT_CODES_HELP
 from relink.linkargs import cargo_lines, gnu_link_args, pyo3_config_lines
 from relink.plan import LinkPlan
-from relink.project import FORMAT_FILES, FORMATS, inittab_object, python_dir_for, render_project
+from relink.project import inittab_object, python_dir_for, render_project
+from relink.render import FORMAT_FILES, FORMATS, expand_formats
 from relink.selection import DEFAULT_SPEC, SELECTION_HELP, make_plan
 
 __all__ = ["register", "add_selection_arguments", "plan_from_args"]
@@ -87,7 +88,7 @@ def _run_plan(args: argparse.Namespace) -> int:
 def _run_generate(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
     formats = args.format or ["cmake"]
-    if any("config.o" in FORMAT_FILES[f] for f in (FORMAT_FILES if "all" in formats else formats)):
+    if any("config.o" in FORMAT_FILES[f] for f in expand_formats(formats)):
         gate_from_args(args, dist)
     out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc)
     print(out)
