@@ -12,7 +12,7 @@ import argparse
 import json
 
 from relink.commands.toolchain import add_consumer_arguments, gate_from_args
-from relink.distribution import open_distribution
+from relink.distribution import Distribution, open_distribution
 from relink.errors import EXIT_CODES_HELP
 from relink.linkargs import cargo_lines, gnu_link_args, pyo3_config_lines
 from relink.plan import LinkPlan
@@ -42,7 +42,7 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def plan_from_args(args: argparse.Namespace) -> tuple[LinkPlan, object]:
+def plan_from_args(args: argparse.Namespace) -> tuple[LinkPlan, Distribution]:
     """Open DIST and make the plan the selection options describe; returns (plan, distribution)."""
     dist = open_distribution(args.dist)
     plan = make_plan(
