@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     TOOLCHAIN = 4         # a compiler/linker is missing or cannot read the distribution's objects
     BUILD_FAILED = 5      # an external build step (configure, make, cmake, ninja) failed
     NETWORK = 6           # a download failed or a checksum did not match
+    VERIFY_FAILED = 7     # `relink verify`: the binary contradicts what was expected of it
     INTERRUPTED = 130
 
 
@@ -31,6 +32,7 @@ EXIT_CODES_HELP = """exit codes:
   4    toolchain problem: compiler or linker missing or incompatible with the objects
   5    an external build step failed (the message names its log file)
   6    network or checksum failure
+  7    verification failed: the binary contradicts the expectations (one line per problem)
   130  interrupted"""
 
 
