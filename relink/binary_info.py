@@ -96,8 +96,10 @@ def _parse(path: Path) -> lief.ELF.Binary:
         raise RelinkError(f"{path}: {kind}; relink verify reads ELF executables only")
     lief.logging.disable()
     binary = lief.ELF.parse(str(path))
-    if binary is None:
+    if binary is None or binary.header.machine_type == lief.ELF.ARCH.NONE:
         raise RelinkError(f"{path}: damaged ELF file (lief cannot parse it)")
+    if binary.header.file_type not in (lief.ELF.Header.FILE_TYPE.EXEC, lief.ELF.Header.FILE_TYPE.DYN):
+        raise RelinkError(f"{path}: an ELF {str(binary.header.file_type).rsplit('.', 1)[-1]} file, not an executable")
     return binary
 
 
