@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COPYLEFT_FAMILIES",
+    "LICENSES_FILE_NAME",
     "CopyleftFinding",
     "ExtensionLicense",
     "LicenseComponent",

@@ -2,7 +2,7 @@
 inittab against expectations (options, a saved plan, or a distribution's crt_features).
 
 This module owns the command's arguments and output only; reading is `relink.binary_info`, judging is
-`relink.verify`. Each problem is one line on stderr and the exit code is 7 (ExitCode.VERIFY_FAILED).
+`relink.verify` (imported on use: lief is slow to import). Each problem is one line on stderr and the exit code is 7 (ExitCode.VERIFY_FAILED).
 """
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ import dataclasses
 import json
 import sys
 
+from typing import TYPE_CHECKING
+
 from relink.distribution import open_distribution
 from relink.errors import EXIT_CODES_HELP, ExitCode
-from relink.verify import (
-    Expectations,
-    VerifyReport,
-    load_plan_expectations,
-    parse_glibc_version,
-    verify_binary,
-)
+
+if TYPE_CHECKING:
+    from relink.verify import Expectations, VerifyReport
 
 __all__ = ["register", "run"]
 
 
 def _expectations(args: argparse.Namespace) -> Expectations:
+    from relink.verify import Expectations, load_plan_expectations, parse_glibc_version
+
     metadata = open_distribution(args.dist).metadata if args.dist else None
     if args.plan:
         expected = load_plan_expectations(args.plan, metadata)
@@ -57,6 +57,8 @@ def _print(report: VerifyReport) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relink.verify import verify_binary  # lief takes half a second to import: only when verifying
+
     report = verify_binary(args.binary, _expectations(args))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
