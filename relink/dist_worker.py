@@ -7,6 +7,7 @@ Two jobs, chosen by the JSON request on stdin, answered as JSON on stdout:
 Only the standard library of any CPython 3.11-3.14 may be used here.
 """
 
+import ast
 import importlib.util
 import inspect
 import json
@@ -63,7 +64,59 @@ def scan(request):
     missing = {}
     for name, importers in finder.badmodules.items():
         missing[name] = sorted(k for k in importers if k != "-")
-    return {"modules": modules, "missing": missing, "errors": finder.syntax_errors}
+    return {"modules": modules, "missing": missing, "errors": finder.syntax_errors,
+            "builtins": builtin_imports(finder.modules.values(), request["stdlib"])}
+
+
+def builtin_imports(modules, stdlib):
+    """Extension modules the code imports, each "required", or "optional" when every such import sits in
+    a `try` that handles ImportError. As with pure modules, imports inside stdlib functions are lazy
+    and not counted; the app's own are."""
+    found = {}
+    for module in modules:
+        if not (module.__file__ or "").endswith(".py"):
+            continue
+        with open(module.__file__, "rb") as f:
+            try:
+                tree = ast.parse(f.read())
+            except (SyntaxError, ValueError):
+                continue
+        in_stdlib = module.__file__.startswith(stdlib)
+        for node, optional, in_function in _imports(tree, False, False):
+            if in_function and in_stdlib:
+                continue
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if node.module and not node.level else [])
+            for name in names:
+                if name in sys.builtin_module_names:
+                    found[name] = "required" if not optional or found.get(name) == "required" else "optional"
+    return found
+
+
+def _imports(node, optional, in_function):
+    """(import node, guarded by a try that handles ImportError?, inside a function?) for every import below."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield node, optional, in_function
+        return
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        in_function = True
+    if isinstance(node, ast.Try):
+        guarded = optional or any(_handles_import_error(h.type) for h in node.handlers)
+        for child in node.body:
+            yield from _imports(child, guarded, in_function)
+        for child in [*node.handlers, *node.orelse, *node.finalbody]:
+            yield from _imports(child, optional, in_function)
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _imports(child, optional, in_function)
+
+
+def _handles_import_error(kind):
+    if kind is None:
+        return True
+    names = [e for e in kind.elts] if isinstance(kind, ast.Tuple) else [kind]
+    return any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception")
+               for n in names)
 
 
 def compile_all(request):

@@ -15,7 +15,7 @@ import json
 import subprocess
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from relink.cache import cache_root, entry_lock
@@ -33,6 +33,15 @@ STDLIB_SKIP = frozenset({"test", "idlelib", "tkinter", "turtledemo", "ensurepip"
                          "__pycache__", "lib-dynload", "venv", "turtle", "__phello__", "__hello__"})
 # What any embedded interpreter needs at start-up beyond the frozen modules: codecs and runpy's imports.
 STARTUP_MODULES = ("encodings", "runpy")
+# The codecs `auto` embeds (the rest of encodings/ only with `--stdlib full` or when the app imports them):
+# UTF-8 for the file system and stdio, and the codecs Python code names most often. Another codec fails
+# at run time with Python's usual "LookupError: unknown encoding".
+COMMON_CODECS = ("aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "utf_16", "utf_16_be", "utf_16_le",
+                 "utf_32", "utf_32_be", "utf_32_le", "unicode_escape", "raw_unicode_escape", "cp1252",
+                 "iso8859_15", "charmap", "base64_codec", "hex_codec")
+# Lazy imports that stdlib modules nevertheless run at import time (so leaving them out is not lazy):
+# hashlib tries each guaranteed algorithm's builtin module when imported and logs an error per missing one.
+IMPORT_TIME_LAZY_IMPORTS = {"hashlib": ("_md5", "_sha1", "_sha256", "_sha512", "_sha2", "_blake2", "_sha3")}
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _WORKER = Path(__file__).with_name("dist_worker.py")
 
@@ -69,6 +78,7 @@ class Payload:
     main_script: Path | None         # an app script, embedded as `__main__`
     main_generated: str | None       # or a generated `__main__` calling the app's entry point
     missing: dict[str, list[str]]    # imported but not found: name -> importers (informational)
+    builtin_imports: dict[str, str] = field(default_factory=dict)  # extension -> "required"/"optional"
 
 
 def _run_worker(python: Path, request: dict) -> dict:
@@ -174,7 +184,7 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     if stdlib_mode == "full" or (stdlib_mode == "auto" and app is None):
         chosen = everything
     else:
-        wanted = reached_stdlib | {m.name for m in everything if m.name.split(".")[0] == "encodings"}
+        wanted = reached_stdlib | {f"encodings.{codec}" for codec in COMMON_CODECS}
         chosen = [m for m in everything if m.name in wanted]
     excluded = tuple(excludes)
     chosen = [m for m in chosen if not any(m.name == e or m.name.startswith(e + ".") for e in excluded)]
@@ -183,6 +193,8 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         main_script=app.path if app is not None and app.is_script else None,
         main_generated=_generated_main(app.entry) if app is not None and not app.is_script else None,
         missing=scan["missing"],
+        builtin_imports={**{name: "optional" for module, names in IMPORT_TIME_LAZY_IMPORTS.items()
+                            if module in found for name in names}, **scan["builtins"]},
     )
 
 
@@ -241,13 +253,17 @@ def _raise_syntax_errors(errors: list[dict]) -> None:
         raise RelinkError(f"{first['file']}{line}: SyntaxError: {first['message']}{more}")
 
 
-def payload_zip(pycs: dict[str, bytes], *, app: bool) -> bytes:
-    """A deterministic zip: sorted names, fixed timestamps, the app marker as its comment."""
+def payload_zip(pycs: dict[str, bytes], *, app: bool, deflate: bool = True) -> bytes:
+    """A deterministic zip: sorted names, fixed timestamps, the app marker as its comment.
+
+    zipimport inflates with the `zlib` module: without it linked in, entries must be stored (`deflate=False`).
+    """
+    method = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=method, compresslevel=9 if deflate else None) as archive:
         for name in sorted(pycs):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = method
             info.external_attr = 0o644 << 16
             info.create_system = 3
             archive.writestr(info, pycs[name])

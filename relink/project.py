@@ -84,6 +84,7 @@ def render_project(
     name: str = "python",
     cc: str | None = None,
     python_dir: Path | None = None,
+    main_c: str | None = None,
 ) -> Path:
     """Write the files of `formats` (see FORMAT_FILES; "all" for every one) plus plan.json to `out_dir`.
 
@@ -91,7 +92,8 @@ def render_project(
     `out_dir` is replaced only if it is empty or an earlier output (it holds plan.json). The rsp, cargo
     and pyo3 formats compile config.c to config.o with `cc` (default: the pinned clang); their
     arguments name it at its final place. `python_dir` overrides where the distribution's files are
-    (default: extracted from `dist`). Returns the absolute output directory.
+    (default: extracted from `dist`). `main_c` replaces the generated launcher (the cmake format's
+    main.c), e.g. with relink build's single-file launcher. Returns the absolute output directory.
     """
     out = Path(out_dir).resolve()
     chosen = expand_formats(formats)
@@ -102,6 +104,8 @@ def render_project(
         plan, pydir.as_posix(), chosen, name=name, toolchain_file=(toolchain_dir() / "clang.cmake").as_posix(),
         inittab_object=str(out / "config.o"),
     )
+    if main_c is not None and "main.c" in files:
+        files["main.c"] = main_c
     needs_object = any("config.o" in FORMAT_FILES[fmt] for fmt in chosen)
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))

@@ -1,0 +1,96 @@
+"""`relink build`: a single-file executable (interpreter or app) from a distribution."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from relink.errors import EXIT_CODES_HELP
+
+__all__ = ["register"]
+
+DESCRIPTION = """\
+Link libpython and the chosen extensions with the pinned clang/lld (after the toolchain check), and
+append the Python code it needs as bytecode compiled by the distribution's own interpreter. The result is
+one file that runs with nothing extracted at start-up and never reads the build machine's files.
+
+Without --app, OUT is a Python interpreter taking the usual command line (OUT -c CODE, OUT script.py,
+OUT -m module). With --app, OUT runs the app and passes it every argument.
+
+Without DIST, the default distribution is used: CPython 3.11 built from Debian's source package by
+`relink dist build` (built on first use, then cached). The linked interpreter is cached by plan and
+toolchain, so a change to the app only re-embeds its bytecode."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from relink.commands.toolchain import add_consumer_arguments
+
+    parser = subparsers.add_parser(
+        "build", help="build a single-file executable: an interpreter or an app", description=DESCRIPTION,
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("dist", metavar="DIST", nargs="?",
+                        help="full archive, extracted folder, cpython-3.X name or URL (default: source-built 3.11)")
+    parser.add_argument("--extensions", default="auto", metavar="SPEC",
+                        help="auto (default: minimal plus the extensions the app imports plus zlib; default "
+                             "without an app), or a preset and edits, e.g. minimal,+_json,+zlib,-readline "
+                             "(see `relink plan --help`); edits also apply after auto")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="the executable to write (default: ./python, or the app's name)")
+    parser.add_argument("--app", type=Path, help="an app script, or a folder with --entry")
+    parser.add_argument("--entry", metavar="MODULE[:FUNCTION]",
+                        help="with an app folder: the module to run, or the function to call")
+    parser.add_argument("--include", type=Path, action="append", default=[], metavar="DIR",
+                        help="a folder of pure-Python dependencies (e.g. a venv's site-packages); repeatable")
+    parser.add_argument("--stdlib", default="auto", metavar="auto|full|NAMES",
+                        help="stdlib modules to embed: auto (what the app reaches plus start-up needs; full when "
+                             "there is no app), full, or a comma list of module names (plus start-up needs)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="NAME",
+                        help="leave a module (and its submodules) out; an error if the app itself imports it")
+    parser.add_argument("--optimize", type=int, choices=(0, 1, 2), default=0,
+                        help="bytecode optimization level (2 drops docstrings and asserts)")
+    parser.add_argument("--no-copyleft", action="store_true", help="leave out extensions under copyleft licenses")
+    parser.add_argument("--no-libraries", action="store_true",
+                        help="leave out extensions that link any library beyond the C runtime")
+    parser.add_argument("--export-dynamic", action="store_true",
+                        help="link the whole core and export the C API, so external extension modules can load")
+    parser.add_argument("--no-strip", action="store_true", help="keep symbols in the linked interpreter")
+    add_consumer_arguments(parser)
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    output.add_argument("--json", action="store_true",
+                        help="progress as JSON lines on stderr, the result as JSON on stdout")
+    parser.set_defaults(func=_build)
+
+
+def _default_output(args: argparse.Namespace) -> Path:
+    if args.app is None:
+        return Path("python")
+    if args.entry:
+        return Path(args.entry.partition(":")[0].split(".")[0])
+    return Path(args.app.stem)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from relink.onefile import BuildRequest, build_onefile
+    from relink.payload import AppSpec
+    from relink.steps import StepReporter
+
+    app = AppSpec(args.app, entry=args.entry, includes=tuple(args.include)) if args.app else None
+    stdlib = args.stdlib if args.stdlib in ("auto", "full") else tuple(n for n in args.stdlib.split(",") if n)
+    excludes = tuple(n for value in args.exclude for n in value.split(",") if n)
+    request = BuildRequest(
+        output=args.output or _default_output(args), dist=args.dist, extensions=args.extensions, app=app,
+        stdlib=stdlib, excludes=excludes, optimize=args.optimize, no_copyleft=args.no_copyleft,
+        no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
+        cc=args.cc, skip_toolchain_check=args.skip_toolchain_check,
+    )
+    reporter = StepReporter("json" if args.json else "quiet" if args.quiet else "text")
+    result = build_onefile(request, reporter)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    elif not args.quiet:
+        print(f"{result.output} ({result.size / 1e6:.1f} MB, {len(result.extensions)} builtin modules, "
+              f"{result.modules} embedded Python modules{'' if result.relinked else ', interpreter from cache'})")
+    return 0

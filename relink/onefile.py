@@ -1,0 +1,221 @@
+"""`relink build`: a single-file executable from a distribution, an extension selection and an app.
+
+The linked interpreter (launcher + libpython + chosen extensions) is cached by everything that goes
+into the link: plan, launcher source, toolchain and relink version. The Python code (the stdlib modules
+it needs and the app) is compiled by the distribution's own interpreter and appended as a zip, so an
+app-only change re-embeds without relinking. The output is written to a temporary file beside OUT and
+renamed at the end: a failed or interrupted build never leaves a partial OUT.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relink import __version__
+from relink.cache import cache_root, entry_lock, publish_dir, staging_dir
+from relink.cmake_runner import configure_and_build
+from relink.distribution import Distribution, open_distribution
+from relink.errors import ExitCode, RelinkError
+from relink.payload import AppSpec, collect_payload, compile_payload, distribution_key, payload_zip
+from relink.pin import pinned_toolchain
+from relink.resources import templates_dir, toolchain_dir
+from relink.steps import StepReporter
+
+__all__ = ["BuildRequest", "BuildResult", "build_onefile", "resolve_extensions_spec", "write_executable"]
+
+LAUNCHER = "onefile_main.c"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    output: Path
+    dist: str | None = None                  # None: the default source-built distribution
+    extensions: str = "auto"
+    app: AppSpec | None = None
+    stdlib: str | tuple[str, ...] = "auto"   # "auto", "full" or explicit module names
+    excludes: tuple[str, ...] = ()
+    optimize: int = 0
+    no_copyleft: bool = False
+    no_libraries: bool = False
+    export_dynamic: bool = False
+    strip: bool = True
+    cc: str | None = None
+    skip_toolchain_check: bool = False
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    size: int
+    interpreter: Path
+    relinked: bool
+    modules: int
+    extensions: tuple[str, ...]
+    steps: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"output": str(self.output), "size": self.size, "interpreter": str(self.interpreter),
+                "relinked": self.relinked, "embedded_modules": self.modules, "extensions": list(self.extensions),
+                "steps": self.steps}
+
+
+def _check_output_writable(output: Path) -> None:
+    directory = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise RelinkError(f"{output}: output path is a directory; name the executable to write")
+    if not directory.is_dir():
+        raise RelinkError(f"{output}: output folder {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise RelinkError(f"{output}: output folder {directory} is not writable")
+
+
+def _open(request: BuildRequest, reporter: StepReporter) -> tuple[Distribution, Path]:
+    with reporter.step("distribution") as record:
+        if request.dist is None:
+            from relink.srcbuild import default_distribution
+
+            source = default_distribution(quiet=reporter.mode != "text")
+        else:
+            source = request.dist
+        dist = open_distribution(source)
+        root = dist.extract()
+        record["detail"] = str(dist.source)
+    return dist, root
+
+
+def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -> BuildResult:
+    reporter = reporter or StepReporter()
+    _check_output_writable(request.output)
+    dist, root = _open(request, reporter)
+    python = root / "python" / dist.metadata.python_exe
+    stdlib = root / "python" / dist.metadata.python_paths["stdlib"]
+
+    from relink.gate import run_gate
+    from relink.selection import make_plan
+
+    with reporter.step("toolchain check") as record:
+        cc = request.cc or pinned_toolchain().clang
+        report = run_gate(dist, cc=cc, linker=pinned_toolchain().lld, allow_mismatch=request.skip_toolchain_check)
+        record["detail"] = report.verdict
+    with reporter.step("bytecode") as record:
+        payload = collect_payload(python, stdlib, request.app,
+                                  request.stdlib if isinstance(request.stdlib, str) else list(request.stdlib),
+                                  list(request.excludes))
+        pycs = compile_payload(python, payload, dist_key=distribution_key(python), optimize=request.optimize)
+        record["detail"] = f"{len(pycs)} modules"
+    with reporter.step("plan") as record:
+        spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None)
+        plan = make_plan(dist, spec, no_copyleft=request.no_copyleft,
+                         no_libraries=request.no_libraries, export_dynamic=request.export_dynamic)
+        record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
+    archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
+    interpreter, relinked = _interpreter(dist, plan, request, reporter)
+    with reporter.step("embed"):
+        write_executable(interpreter, archive, request.output)
+    return BuildResult(output=request.output, size=request.output.stat().st_size, interpreter=interpreter,
+                       relinked=relinked, modules=len(pycs), extensions=plan.extension_names,
+                       steps=reporter.steps)
+
+
+def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool) -> str:
+    """Expand the `auto` preset of `relink build`; any other spec is returned unchanged.
+
+    `auto` is `minimal` plus zlib (zipimport needs it to read the compressed payload) plus every
+    extension the embedded code imports, except optional imports (inside `try: … except ImportError`)
+    of extensions that link third-party libraries: hashlib then uses its builtin hashes rather than
+    pulling in OpenSSL. Without an app it is `default`, since a plain interpreter may run anything.
+    Later edits (`auto,+_hashlib,-zlib`) apply on top.
+    """
+    preset, *edits = [token.strip() for token in spec.split(",") if token.strip()] or ["auto"]
+    if preset != "auto":
+        return spec
+    if not app:
+        return ",".join(["default", *edits])
+    removed = {edit[1:] for edit in edits if edit.startswith("-")}
+    known = dist.metadata.build_info.extensions
+    def wanted(name: str, how: str) -> bool:
+        heavy = any(link.kind not in ("system", "framework") for v in known[name] for link in v.links)
+        return how == "required" or not heavy
+
+    imports = {**payload.builtin_imports, "zlib": "required"}
+    reached = sorted(n for n, how in imports.items() if n in known and n not in removed and wanted(n, how))
+    return ",".join(["minimal", *(f"+{name}" for name in reached), *edits])
+
+
+def _interpreter(dist: Distribution, plan, request: BuildRequest,
+                 reporter: StepReporter) -> tuple[Path, bool]:
+    """The linked launcher for `plan`, from the cache or built now; and whether it was built now.
+
+    The cache key is the content of the generated project (plan, config.c, launcher, CMakeLists.txt)
+    plus the toolchain and options, so any change to what would be linked links again.
+    """
+    from relink.project import python_dir_for, render_project
+
+    with tempfile.TemporaryDirectory(prefix="relink-project-", dir=cache_root()) as tmp:
+        project = render_project(plan, dist, Path(tmp) / "project", ["cmake"], name="python",
+                                 python_dir=python_dir_for(plan, dist),
+                                 main_c=(templates_dir() / LAUNCHER).read_text())
+        definitions = {
+            "RELINK_THINLTO_CACHE_DIR": str(cache_root() / "thinlto"), "CMAKE_BUILD_TYPE": "Release",
+            # Position-dependent, as PBS links its own python: no 0.9 MB of relative relocations for
+            # CPython's static type objects, and no need for a recent glibc's packed relocations.
+            "RELINK_LINK_OPTIONS": "-no-pie",
+        }
+        digest = hashlib.sha256(json.dumps({
+            "relink": __version__, "toolchain": pinned_toolchain().version, "cc": request.cc,
+            "strip": request.strip, "definitions": definitions,
+        }, sort_keys=True).encode())
+        for path in sorted(project.iterdir()):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        entry = cache_root() / "interpreters" / digest.hexdigest()[:20]
+        binary = entry / "python"
+        with entry_lock(entry):
+            if binary.is_file():
+                reporter.note(f"linked interpreter from the cache (no relink): {binary}")
+                return binary, False
+            with reporter.step("compile and link") as record, staging_dir(entry) as staged:
+                build_dir = Path(tmp) / "build"
+                configure_and_build(project, build_dir, staged / "build.log",
+                                    toolchain_file=toolchain_dir() / "clang.cmake", definitions=definitions)
+                shutil.copyfile(build_dir / "python", staged / "python")
+                if request.strip:
+                    _strip(staged / "python")
+                os.chmod(staged / "python", 0o755)
+                publish_dir(staged, entry)
+                record["detail"] = f"{binary.stat().st_size / 1e6:.1f} MB"
+    return binary, True
+
+
+def _strip(path: Path) -> None:
+    import subprocess
+
+    strip = shutil.which(f"llvm-strip-{pinned_toolchain().major}") or shutil.which("strip")
+    if strip:
+        subprocess.run([strip, "--strip-all", str(path)], check=True)
+
+
+def write_executable(interpreter: Path, archive: bytes, output: Path) -> None:
+    """OUT = interpreter bytes + payload zip, written to a temporary file beside OUT, then renamed."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".partial", dir=output.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as out, interpreter.open("rb") as source:
+            shutil.copyfileobj(source, out)
+            out.write(archive)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, output)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        if error.errno == errno.ENOSPC:
+            raise RelinkError(f"{output}: disk full while writing the executable; free space in {output.parent}",
+                              ExitCode.INVALID_INPUT) from None
+        raise RelinkError(f"{output}: cannot write the executable ({error.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
