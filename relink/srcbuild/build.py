@@ -76,8 +76,8 @@ def build_distribution(source_path: Path | None, options: BuildOptions, *, outpu
     tools = {name: find_pinned_tool(name) for name in (pin.clang, pin.clangxx, pin.ar, pin.ranlib, pin.lld)}
     compiler_version = _compiler_version(tools[pin.clang])
     if source_path is None:
-        _progress(quiet, "fetching Debian's python3.11 source package")
-        source_path = debian_source("python3.11")
+        source_path = debian_source("python3.11", on_download=lambda: _progress(
+            quiet, "fetching Debian's python3.11 source package with apt"))
     source = inspect_source(Path(source_path))
     key = _cache_key(source, options, compiler_version)
     entry = cache_root() / "dists" / key

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,13 +48,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def debian_source(package: str = "python3.11") -> Path:
-    """The upstream tarball of a Debian source package, downloaded once into the cache."""
+def debian_source(package: str = "python3.11", on_download: Callable[[], None] | None = None) -> Path:
+    """The upstream tarball of a Debian source package, downloaded once into the cache
+    (`on_download` is called first when it has to be downloaded)."""
     target_dir = cache_root() / "sources" / package
     with entry_lock(target_dir):
         found = sorted(target_dir.glob("*.orig.tar.*")) if target_dir.is_dir() else []
         if found:
             return found[-1]
+        if on_download is not None:
+            on_download()
         if shutil.which("apt-get") is None:
             raise RelinkError(
                 f"cannot fetch Debian's {package} source: apt-get is not available; "
