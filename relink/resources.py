@@ -1,4 +1,4 @@
-"""Locating relink's data files: `templates/` and `toolchain/`.
+"""Locating relink's data files: `templates/`, `toolchain/` and `cmake/` (the CMake package).
 
 An installed wheel carries them under `relink/data/` (put there by the top-level CMakeLists.txt); a
 source checkout or editable install uses the copies at the repository's top level.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["data_dir", "templates_dir", "toolchain_dir"]
+__all__ = ["cmake_dir", "data_dir", "templates_dir", "toolchain_dir"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -26,3 +26,8 @@ def templates_dir() -> Path:
 
 def toolchain_dir() -> Path:
     return data_dir("toolchain")
+
+
+def cmake_dir() -> Path:
+    """The folder holding RelinkConfig.cmake: pass it as `-DRelink_DIR=...` to find_package(Relink)."""
+    return data_dir("cmake")
