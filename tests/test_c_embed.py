@@ -76,3 +76,9 @@ def test_configure_failure_names_relinks_message(elf_archive: Path, tmp_path: Pa
 def test_package_version_is_relinks_version() -> None:
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert f'set(PACKAGE_VERSION "{version}")' in (cmake_dir() / "RelinkConfigVersion.cmake").read_text()
+
+
+def test_cmake_dir_command_prints_the_package_folder() -> None:
+    printed = subprocess.run([sys.executable, "-m", "relink", "cmake-dir"], capture_output=True, text=True,
+                             check=True).stdout
+    assert printed == f"{cmake_dir()}\n" and (cmake_dir() / "RelinkConfig.cmake").is_file()
