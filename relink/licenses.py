@@ -513,8 +513,9 @@ def render_text(report: LicenseReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_license_report(report: LicenseReport, directory: str | Path) -> Path:
-    """Write `LICENSES.txt` into `directory` (atomically) and return its path; `relink build` calls this."""
-    target = Path(directory) / LICENSES_FILE_NAME
+def write_license_report(report: LicenseReport, directory: str | Path, name: str = LICENSES_FILE_NAME) -> Path:
+    """Write the text report as `name` (default LICENSES.txt) into `directory`, atomically; returns its path.
+    `relink build` calls this with `<output>.LICENSES.txt` so several outputs can share a folder."""
+    target = Path(directory) / name
     atomic_write_bytes(target, render_text(report).encode("utf-8"))
     return target

@@ -28,7 +28,8 @@ from relink.pin import pinned_toolchain
 from relink.resources import templates_dir, toolchain_dir
 from relink.steps import StepReporter
 
-__all__ = ["BuildRequest", "BuildResult", "build_onefile", "resolve_extensions_spec", "write_executable"]
+__all__ = ["BuildRequest", "BuildResult", "build_onefile", "resolve_extensions_spec", "verify_interpreter",
+           "write_executable"]
 
 LAUNCHER = "onefile_main.c"
 
@@ -58,12 +59,13 @@ class BuildResult:
     relinked: bool
     modules: int
     extensions: tuple[str, ...]
+    licenses: Path | None = None
     steps: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"output": str(self.output), "size": self.size, "interpreter": str(self.interpreter),
                 "relinked": self.relinked, "embedded_modules": self.modules, "extensions": list(self.extensions),
-                "steps": self.steps}
+                "licenses": str(self.licenses) if self.licenses else None, "steps": self.steps}
 
 
 def _check_output_writable(output: Path) -> None:
@@ -119,9 +121,15 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     interpreter, relinked = _interpreter(dist, plan, request, reporter)
     with reporter.step("embed"):
         write_executable(interpreter, archive, request.output)
+    with reporter.step("licenses") as record:
+        from relink.licenses import license_report_from_plan, write_license_report
+
+        licenses = write_license_report(license_report_from_plan(dist, plan), request.output.parent or Path("."),
+                                        f"{request.output.name}.LICENSES.txt")
+        record["detail"] = str(licenses)
     return BuildResult(output=request.output, size=request.output.stat().st_size, interpreter=interpreter,
                        relinked=relinked, modules=len(pycs), extensions=plan.extension_names,
-                       steps=reporter.steps)
+                       licenses=licenses, steps=reporter.steps)
 
 
 def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool) -> str:
@@ -185,12 +193,26 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
                 configure_and_build(project, build_dir, staged / "build.log",
                                     toolchain_file=toolchain_dir() / "clang.cmake", definitions=definitions)
                 shutil.copyfile(build_dir / "python", staged / "python")
+                verify_interpreter(staged / "python", plan, dist, staged / "verify.json")
                 if request.strip:
                     _strip(staged / "python")
                 os.chmod(staged / "python", 0o755)
                 publish_dir(staged, entry)
                 record["detail"] = f"{binary.stat().st_size / 1e6:.1f} MB"
     return binary, True
+
+
+def verify_interpreter(binary: Path, plan, dist: Distribution, report_file: Path) -> None:
+    """Check the freshly linked (not yet stripped: its inittab symbol is still there) interpreter against
+    the plan: exactly the planned builtin modules, no shared library beyond the C runtime, no glibc newer
+    than the distribution's. A contradiction fails the build and nothing is cached."""
+    from relink.verify import expectations_from_plan, verify_binary
+
+    report = verify_binary(binary, expectations_from_plan(plan, dist.metadata))
+    report_file.write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
+    if not report.ok:
+        raise RelinkError(f"the linked interpreter contradicts the plan: {'; '.join(report.problems)}",
+                          ExitCode.VERIFY_FAILED)
 
 
 def _strip(path: Path) -> None:

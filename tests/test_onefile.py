@@ -69,6 +69,35 @@ def test_app_runs_alone_in_an_empty_directory(tmp_path, elf_archive, cache):
     assert f"['--flag', 'x'] ['{lonely}'" in run.stdout, "app gets every argument; sys.path is the file itself"
 
 
+def test_build_writes_licenses_and_verifies_against_the_plan(tmp_path, elf_archive, cache):
+    from relink.cmake_runner import configure_and_build
+    from relink.distribution import open_distribution
+    from relink.errors import RelinkError
+    from relink.onefile import verify_interpreter
+    from relink.resources import toolchain_dir
+    from relink.selection import make_plan
+
+    out = tmp_path / "app"
+    result = _build(str(elf_archive), "--app", str(_app(tmp_path / "src")), "-o", str(out))
+    licenses = Path(result["licenses"])
+    assert licenses == tmp_path / "app.LICENSES.txt"
+    text = licenses.read_text()
+    assert "Python-2.0" in text and "Zlib" in text and "OpenSSL" not in text
+    verify = json.loads((Path(result["interpreter"]).parent / "verify.json").read_text())
+    assert verify["problems"] == []
+    # The same unstripped binary checked against another plan: the contradiction fails the build.
+    dist = open_distribution(elf_archive)
+    subprocess.run([sys.executable, "-m", "relink", "generate", str(elf_archive), "-o", str(tmp_path / "proj"),
+                    "--extensions", "minimal"], check=True, capture_output=True)
+    configure_and_build(tmp_path / "proj", tmp_path / "b", tmp_path / "log",
+                        toolchain_file=toolchain_dir() / "clang.cmake")
+    with pytest.raises(RelinkError, match="contradicts the plan: inittab lacks expected builtin modules: _json, zlib") \
+            as error:
+        verify_interpreter(tmp_path / "b" / "python", make_plan(dist, "minimal,+zlib,+_json"), dist,
+                           tmp_path / "verify.json")
+    assert error.value.code == ExitCode.VERIFY_FAILED
+
+
 def test_interpreter_mode_takes_the_usual_command_line(tmp_path, elf_archive, cache):
     out = tmp_path / "python"
     _build(str(elf_archive), "--extensions", "minimal,+_json,+zlib,+math,+_datetime", "--stdlib", "full",

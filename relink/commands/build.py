@@ -20,7 +20,9 @@ OUT -m module). With --app, OUT runs the app and passes it every argument.
 
 Without DIST, the default distribution is used: CPython 3.11 built from Debian's source package by
 `relink dist build` (built on first use, then cached). The linked interpreter is cached by plan and
-toolchain, so a change to the app only re-embeds its bytecode."""
+toolchain, so a change to the app only re-embeds its bytecode. The freshly linked interpreter is checked
+against the plan (its inittab, shared libraries and glibc versions; exit 7 on a contradiction), and
+OUT.LICENSES.txt is written beside OUT with the licenses of everything linked."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,4 +95,5 @@ def _build(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(f"{result.output} ({result.size / 1e6:.1f} MB, {len(result.extensions)} builtin modules, "
               f"{result.modules} embedded Python modules{'' if result.relinked else ', interpreter from cache'})")
+        print(f"licenses of what was linked: {result.licenses}")
     return 0
