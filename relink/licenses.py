@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from relink.cache import atomic_write_bytes
 from relink.errors import ExitCode, RelinkError
+from relink.policy import COPYLEFT_FAMILIES, is_copyleft
 
 if TYPE_CHECKING:
     from relink.distribution import Distribution
@@ -56,21 +57,6 @@ LICENSES_FILE_NAME = "LICENSES.txt"
 
 # --------------------------------------------------------------------------------------------------
 # SPDX ids: AND expressions and copyleft detection
-
-# License families (SPDX id prefixes, matched up to a '-' or the end) whose terms reach the linked
-# executable: strong (GPL, AGPL, OSL, Sleepycat, …) and weak/file-level (LGPL, MPL, EPL, CDDL, …) copyleft.
-COPYLEFT_FAMILIES = (
-    "AGPL", "APSL", "CC-BY-SA", "CDDL", "CECILL", "CPL", "EPL", "EUPL", "GPL", "LGPL", "LGPLLR", "MPL",
-    "MS-RL", "OSL", "QPL", "RPL", "Sleepycat", "SSPL",
-)
-
-
-def is_copyleft(spdx_id: str) -> bool:
-    """True for a copyleft SPDX id: `GPL-2.0-only`, `LGPL-2.1+`, `GPL-3.0-or-later WITH GCC-exception-3.1`
-    (an exception narrows, it does not remove, the obligation), `MPL-2.0`, `Sleepycat`, …"""
-    base = spdx_id.strip().split(" WITH ")[0].strip().rstrip("+").lower()
-    return any(base == family.lower() or base.startswith(family.lower() + "-") for family in COPYLEFT_FAMILIES)
-
 
 def copyleft_ids(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({spdx for spdx in ids if is_copyleft(spdx)}))

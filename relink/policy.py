@@ -13,10 +13,11 @@ from relink.metadata import ExtensionVariant, LinkEntry
 
 __all__ = [
     "BASELINE_SYSTEM_LIBRARIES",
-    "COPYLEFT_LICENSE_PREFIXES",
+    "COPYLEFT_FAMILIES",
     "bootstrap_modules",
     "borrowed_objects",
     "copyleft_licenses",
+    "is_copyleft",
     "is_baseline_link",
     "is_test_module",
 ]
@@ -66,24 +67,25 @@ def is_baseline_link(link: LinkEntry, platform: str) -> bool:
     return False
 
 
-# SPDX ids (and id families, matched as prefixes up to a '-' or the end) of copyleft licenses, strong
-# and weak: any of them obliges a distributor of the linked executable to offer source or relinking.
-COPYLEFT_LICENSE_PREFIXES = (
-    "AGPL", "GPL", "LGPL", "MPL", "EPL", "EUPL", "CDDL", "CPL", "OSL", "Sleepycat", "CECILL", "CC-BY-SA",
-    "APSL", "RPL", "QPL", "SSPL", "Watcom",
+# License families (SPDX id prefixes, matched up to a '-' or the end) whose terms reach the linked
+# executable: strong (GPL, AGPL, OSL, Sleepycat, …) and weak/file-level (LGPL, MPL, EPL, CDDL, …) copyleft.
+COPYLEFT_FAMILIES = (
+    "AGPL", "APSL", "CC-BY-SA", "CDDL", "CECILL", "CPL", "EPL", "EUPL", "GPL", "LGPL", "LGPLLR", "MPL",
+    "MS-RL", "OSL", "QPL", "RPL", "Sleepycat", "SSPL", "Watcom",
 )
+
+
+def is_copyleft(spdx_id: str) -> bool:
+    """True for a copyleft SPDX id: `GPL-2.0-only`, `LGPL-2.1+`, `GPL-3.0-or-later WITH GCC-exception-3.1`
+    (an exception narrows, it does not remove, the obligation), `MPL-2.0`, `Sleepycat`, …"""
+    base = spdx_id.strip().split(" WITH ")[0].strip().rstrip("+").lower()
+    return any(base == family.lower() or base.startswith(family.lower() + "-") for family in COPYLEFT_FAMILIES)
 
 
 def copyleft_licenses(variant: ExtensionVariant) -> tuple[str, ...]:
     """The copyleft ones among `variant.licenses`. All of an extension's licenses apply (AND), so it is
     copyleft when ANY is (PyOxidizer joined them with OR, which understates the obligation)."""
-    found = []
-    for spdx in variant.licenses or ():
-        for prefix in COPYLEFT_LICENSE_PREFIXES:
-            if spdx == prefix or spdx.startswith(prefix + "-"):
-                found.append(spdx)
-                break
-    return tuple(found)
+    return tuple(spdx for spdx in variant.licenses or () if is_copyleft(spdx))
 
 
 # Objects one extension needs from others (pbs-format.md §4.4): 3.14 `_hmac` calls the HACL* hash
