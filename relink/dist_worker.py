@@ -24,13 +24,19 @@ class ReachFinder(modulefinder.ModuleFinder):
     most of the stdlib for any app. What they need fails at run time with a normal ImportError.
     """
 
-    def __init__(self, stdlib, **kwargs):
+    def __init__(self, stdlib, pyc_cache, **kwargs):
         super().__init__(**kwargs)
         self.stdlib = stdlib
+        self.pyc_cache = pyc_cache
         self.syntax_errors = []
 
     def load_module(self, fqname, fp, pathname, file_info):
+        cached = _cached_pyc(self.pyc_cache, self.stdlib, pathname)
         try:
+            if cached is not None and file_info[2] == modulefinder._PY_SOURCE:
+                # The stdlib's bytecode from an earlier build: no need to compile its source again.
+                with open(cached, "rb") as pyc:
+                    return super().load_module(fqname, pyc, pathname, (".pyc", "rb", modulefinder._PY_COMPILED))
             return super().load_module(fqname, fp, pathname, file_info)
         except SyntaxError as error:
             self.syntax_errors.append({"file": pathname, "line": error.lineno, "message": error.msg})
@@ -46,8 +52,17 @@ class ReachFinder(modulefinder.ModuleFinder):
         super().scan_code(co.replace(co_consts=consts), m)
 
 
+def _cached_pyc(pyc_cache, stdlib, pathname):
+    """The cached .pyc of a stdlib source file (written by an earlier "compile" job), if there is one."""
+    if not pyc_cache or not pathname or not pathname.startswith(stdlib) or not pathname.endswith(".py"):
+        return None
+    cached = os.path.join(pyc_cache, pathname[len(stdlib):] + "c")
+    return cached if os.path.isfile(cached) else None
+
+
 def scan(request):
-    finder = ReachFinder(request["stdlib"], path=request["path"] + sys.path, excludes=request["excludes"])
+    finder = ReachFinder(request["stdlib"], request.get("pyc_cache"), path=request["path"] + sys.path,
+                         excludes=request["excludes"])
     for script in request["scripts"]:
         try:
             finder.run_script(script)
@@ -65,32 +80,45 @@ def scan(request):
     for name, importers in finder.badmodules.items():
         missing[name] = sorted(k for k in importers if k != "-")
     return {"modules": modules, "missing": missing, "errors": finder.syntax_errors,
-            "builtins": builtin_imports(finder.modules.values(), request["stdlib"])}
+            "builtins": builtin_imports(finder.modules.values(), request["stdlib"], request.get("pyc_cache"))}
 
 
-def builtin_imports(modules, stdlib):
+def builtin_imports(modules, stdlib, pyc_cache):
     """Extension modules the code imports, each "required", or "optional" when every such import sits in
     a `try` that handles ImportError. As with pure modules, imports inside stdlib functions are lazy
-    and not counted; the app's own are."""
+    and not counted; the app's own are. A stdlib module's answer is kept beside its cached .pyc."""
     found = {}
     for module in modules:
         if not (module.__file__ or "").endswith(".py"):
             continue
-        with open(module.__file__, "rb") as f:
-            try:
-                tree = ast.parse(f.read())
-            except (SyntaxError, ValueError):
-                continue
         in_stdlib = module.__file__.startswith(stdlib)
-        for node, optional, in_function in _imports(tree, False, False):
-            if in_function and in_stdlib:
-                continue
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if node.module and not node.level else [])
-            for name in names:
-                if name in sys.builtin_module_names:
-                    found[name] = "required" if not optional or found.get(name) == "required" else "optional"
+        for name, optional in _module_builtin_imports(module.__file__, in_stdlib, pyc_cache and in_stdlib and
+                                                      os.path.join(pyc_cache, module.__file__[len(stdlib):])):
+            found[name] = "required" if not optional or found.get(name) == "required" else "optional"
     return found
+
+
+def _module_builtin_imports(path, in_stdlib, memo):
+    if memo and os.path.isfile(memo + ".imports.json"):
+        with open(memo + ".imports.json") as f:
+            return json.load(f)
+    with open(path, "rb") as f:
+        try:
+            tree = ast.parse(f.read())
+        except (SyntaxError, ValueError):
+            return []
+    result = []
+    for node, optional, in_function in _imports(tree, False, False):
+        if in_function and in_stdlib:
+            continue
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module] if node.module and not node.level else [])
+        result += [[name, optional] for name in names if name in sys.builtin_module_names]
+    if memo and os.path.isdir(os.path.dirname(memo)):
+        with open(memo + ".imports.json.partial", "w") as f:
+            json.dump(result, f)
+        os.replace(memo + ".imports.json.partial", memo + ".imports.json")
+    return result
 
 
 def _imports(node, optional, in_function):

@@ -23,7 +23,9 @@ from relink.cache import cache_root, entry_lock, publish_dir, staging_dir
 from relink.cmake_runner import configure_and_build
 from relink.distribution import Distribution, open_distribution
 from relink.errors import ExitCode, RelinkError
-from relink.payload import AppSpec, collect_payload, compile_payload, distribution_key, payload_zip
+from relink.payload import (
+    AppSpec, collect_payload, compile_payload, distribution_key, payload_zip, stdlib_pyc_cache,
+)
 from relink.pin import pinned_toolchain
 from relink.resources import templates_dir, toolchain_dir
 from relink.steps import StepReporter
@@ -47,6 +49,7 @@ class BuildRequest:
     no_libraries: bool = False
     export_dynamic: bool = False
     strip: bool = True
+    fast_link: bool = False                  # ThinLTO without cross-module importing (see commands/build.py)
     cc: str | None = None
     skip_toolchain_check: bool = False
 
@@ -107,10 +110,11 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
         report = run_gate(dist, cc=cc, linker=pinned_toolchain().lld, allow_mismatch=request.skip_toolchain_check)
         record["detail"] = report.verdict
     with reporter.step("bytecode") as record:
+        dist_key = distribution_key(python)
         payload = collect_payload(python, stdlib, request.app,
                                   request.stdlib if isinstance(request.stdlib, str) else list(request.stdlib),
-                                  list(request.excludes))
-        pycs = compile_payload(python, payload, dist_key=distribution_key(python), optimize=request.optimize)
+                                  list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize))
+        pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize)
         record["detail"] = f"{len(pycs)} modules"
     with reporter.step("plan") as record:
         spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None)
@@ -170,11 +174,17 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
         project = render_project(plan, dist, Path(tmp) / "project", ["cmake"], name="python",
                                  python_dir=python_dir_for(plan, dist),
                                  main_c=(templates_dir() / LAUNCHER).read_text())
+        # Position-dependent, as PBS links its own python: no 0.9 MB of relative relocations for
+        # CPython's static type objects, and no need for a recent glibc's packed relocations.
+        link_options = ["-no-pie"]
+        if request.fast_link and plan.lto:
+            # No cross-module importing: each object's ThinLTO cache entry stays valid when the set of
+            # extensions changes, so a relink recompiles only what changed (the interpreter runs a few
+            # percent slower without cross-module inlining).
+            link_options.append("-Wl,-mllvm,-import-instr-limit=0")
         definitions = {
             "RELINK_THINLTO_CACHE_DIR": str(cache_root() / "thinlto"), "CMAKE_BUILD_TYPE": "Release",
-            # Position-dependent, as PBS links its own python: no 0.9 MB of relative relocations for
-            # CPython's static type objects, and no need for a recent glibc's packed relocations.
-            "RELINK_LINK_OPTIONS": "-no-pie",
+            "RELINK_LINK_OPTIONS": ";".join(link_options),
         }
         digest = hashlib.sha256(json.dumps({
             "relink": __version__, "toolchain": pinned_toolchain().version, "cc": request.cc,

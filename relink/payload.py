@@ -23,7 +23,7 @@ from relink.errors import ExitCode, RelinkError
 
 __all__ = [
     "AppSpec", "PayloadModule", "Payload", "APP_MARKER", "collect_payload", "compile_payload", "payload_zip",
-    "distribution_key",
+    "distribution_key", "stdlib_pyc_cache",
 ]
 
 # The zip comment that tells the launcher to run the embedded `__main__` with all arguments as the app's.
@@ -135,8 +135,9 @@ def _check_entry(app: AppSpec, found: dict[str, dict]) -> None:
 
 
 def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode: str | list[str],
-                    excludes: list[str]) -> Payload:
-    """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names."""
+                    excludes: list[str], *, pyc_cache: Path | None = None) -> Payload:
+    """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names.
+    `pyc_cache` (see `stdlib_pyc_cache`) lets the scan reuse earlier builds' stdlib bytecode."""
     if app is not None and not app.path.exists():
         raise RelinkError(f"{app.path}: app not found")
     if app is not None and not app.is_script and not app.entry:
@@ -150,7 +151,8 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     scan_modules = list(STARTUP_MODULES)
     if stdlib_mode not in ("auto", "full"):
         scan_modules += list(stdlib_mode)
-    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths, "excludes": excludes, "scripts": [], "modules": scan_modules}
+    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths,
+               "pyc_cache": str(pyc_cache) if pyc_cache else None, "excludes": excludes, "scripts": [], "modules": scan_modules}
     if app is not None:
         if app.is_script:
             request["scripts"] = [str(app.path)]
@@ -206,9 +208,14 @@ def _check_excluded_imports(excludes: list[str], missing: dict[str, list[str]], 
                 raise RelinkError(f"module '{name}' is excluded (--exclude) but imported by {', '.join(by_app)}")
 
 
+def stdlib_pyc_cache(dist_key: str, optimize: int) -> Path:
+    """Where a distribution's stdlib bytecode (and what each module imports) is kept between builds."""
+    return cache_root() / "pyc" / f"{dist_key}-O{optimize}"
+
+
 def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: int = 0) -> dict[str, bytes]:
     """Arcname -> .pyc bytes for every module (stdlib cached per distribution; the app compiled afresh)."""
-    stdlib_cache = cache_root() / "pyc" / f"{dist_key}-O{optimize}"
+    stdlib_cache = stdlib_pyc_cache(dist_key, optimize)
     result: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="relink-app-pyc-") as tmp:
         items, stdlib_items = [], []

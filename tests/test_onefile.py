@@ -161,6 +161,19 @@ def test_lto_build_runs(tmp_path, lto_archive, cache):
     assert subprocess.run([str(out)], capture_output=True, text=True, env=CLEAN_ENV).returncode == 0
 
 
+def test_fast_link_relinks_only_what_changed(tmp_path, lto_archive, cache):
+    """--fast-link: ThinLTO without cross-module importing keeps the other objects' cache entries valid."""
+    script = _app(tmp_path / "src")
+    _build(str(lto_archive), "--app", str(script), "--fast-link", "-o", str(tmp_path / "a"))
+    entries = set((cache / "thinlto").iterdir())
+    _build(str(lto_archive), "--app", str(script), "--fast-link", "--extensions", "auto,+_bisect",
+           "-o", str(tmp_path / "b"))
+    new = set((cache / "thinlto").iterdir()) - entries
+    assert 0 < len(new) <= 3, "only the changed objects (config.c, the new extension) were compiled again"
+    run = subprocess.run([str(tmp_path / "b"), "x"], capture_output=True, text=True, env=CLEAN_ENV)
+    assert run.returncode == 0 and "['x']" in run.stdout
+
+
 # Bad input: one clear line, a documented code, no partial output.
 
 def _fails(capsys, *argv) -> tuple[int, list[str]]:
