@@ -114,7 +114,8 @@ def _module_builtin_imports(path, in_stdlib, memo):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
             [node.module] if node.module and not node.level else [])
         result += [[name, optional] for name in names if name in sys.builtin_module_names]
-    if memo and os.path.isdir(os.path.dirname(memo)):
+    if memo:
+        os.makedirs(os.path.dirname(memo), exist_ok=True)
         with open(memo + ".imports.json.partial", "w") as f:
             json.dump(result, f)
         os.replace(memo + ".imports.json.partial", memo + ".imports.json")
