@@ -50,7 +50,6 @@ class BuildRequest:
     export_dynamic: bool = False
     strip: bool = True
     fast_link: bool = False                  # ThinLTO without cross-module importing (see commands/build.py)
-    cc: str | None = None
     skip_toolchain_check: bool = False
 
 
@@ -72,7 +71,7 @@ class BuildResult:
 
 
 def _check_output_writable(output: Path) -> None:
-    directory = output.parent if str(output.parent) else Path(".")
+    directory = output.parent
     if output.is_dir():
         raise RelinkError(f"{output}: output path is a directory; name the executable to write")
     if not directory.is_dir():
@@ -106,8 +105,9 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     from relink.selection import make_plan
 
     with reporter.step("toolchain check") as record:
-        cc = request.cc or pinned_toolchain().clang
-        report = run_gate(dist, cc=cc, linker=pinned_toolchain().lld, allow_mismatch=request.skip_toolchain_check)
+        # The build always uses the pinned clang + lld (toolchain/clang.cmake): that is what is checked.
+        report = run_gate(dist, cc=pinned_toolchain().clang, linker=pinned_toolchain().lld,
+                          allow_mismatch=request.skip_toolchain_check)
         record["detail"] = report.verdict
     with reporter.step("bytecode") as record:
         dist_key = distribution_key(python)
@@ -128,7 +128,7 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     with reporter.step("licenses") as record:
         from relink.licenses import license_report_from_plan, write_license_report
 
-        licenses = write_license_report(license_report_from_plan(dist, plan), request.output.parent or Path("."),
+        licenses = write_license_report(license_report_from_plan(dist, plan), request.output.parent,
                                         f"{request.output.name}.LICENSES.txt")
         record["detail"] = str(licenses)
     return BuildResult(output=request.output, size=request.output.stat().st_size, interpreter=interpreter,
@@ -152,6 +152,7 @@ def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool
         return ",".join(["default", *edits])
     removed = {edit[1:] for edit in edits if edit.startswith("-")}
     known = dist.metadata.build_info.extensions
+
     def wanted(name: str, how: str) -> bool:
         heavy = any(link.kind not in ("system", "framework") for v in known[name] for link in v.links)
         return how == "required" or not heavy
@@ -187,7 +188,7 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
             "RELINK_LINK_OPTIONS": ";".join(link_options),
         }
         digest = hashlib.sha256(json.dumps({
-            "relink": __version__, "toolchain": pinned_toolchain().version, "cc": request.cc,
+            "relink": __version__, "toolchain": pinned_toolchain().version,
             "strip": request.strip, "definitions": definitions,
         }, sort_keys=True).encode())
         for path in sorted(project.iterdir()):

@@ -26,8 +26,6 @@ OUT.LICENSES.txt is written beside OUT with the licenses of everything linked.""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from relink.commands.toolchain import add_consumer_arguments
-
     parser = subparsers.add_parser(
         "build", help="build a single-file executable: an interpreter or an app", description=DESCRIPTION,
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -61,8 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fast-link", action="store_true",
                         help="for LLVM bitcode: ThinLTO without cross-module inlining; links in about half the "
                              "time and relinks another extension set in seconds, but the interpreter runs "
-                             "~5-10%% slower (measured in bench/results.md)")
-    add_consumer_arguments(parser)
+                             "3-10%% slower in loops (see bench/results.md)")
+    parser.add_argument("--skip-toolchain-check", action="store_true",
+                        help="go on even if the toolchain gate refuses the pinned clang/lld for these objects")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     output.add_argument("--json", action="store_true",
@@ -91,7 +90,7 @@ def _build(args: argparse.Namespace) -> int:
         stdlib=stdlib, excludes=excludes, optimize=args.optimize, no_copyleft=args.no_copyleft,
         no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
         fast_link=args.fast_link,
-        cc=args.cc, skip_toolchain_check=args.skip_toolchain_check,
+        skip_toolchain_check=args.skip_toolchain_check,
     )
     reporter = StepReporter("json" if args.json else "quiet" if args.quiet else "text")
     result = build_onefile(request, reporter)
