@@ -194,11 +194,18 @@ def _write_licenses(target: Path, source: SourceTarball, build_dir: Path, librar
             continue
         if library.license_text_source is not None:
             shutil.copyfile(library.license_text_source, dest)
-        elif library.name == "mpdec":
-            dest.write_text(_rst_section((build_dir / "Doc" / "license.rst").read_text(), "libmpdec"))
+        elif library.name in IN_TREE_LICENSE_TEXTS:
+            dest.write_text(IN_TREE_LICENSE_TEXTS[library.name](build_dir))
         else:
             raise RelinkError(f"no license text found for lib{library.name} ({library.archive}); refusing to ship "
                               "it without one")
+
+
+def _leading_comment(path: Path) -> str:
+    """The license comment a C file starts with (`/* MIT License … */`), without the comment markers."""
+    text = path.read_text()
+    body = text[text.index("/*") + 2:text.index("*/")]
+    return "\n".join(line.strip().removeprefix("*").removeprefix(" ") for line in body.splitlines()).strip() + "\n"
 
 
 def _rst_section(text: str, title: str) -> str:
@@ -267,6 +274,12 @@ def _max_glibc(executable: Path) -> str:
     best = max(versions)
     return ".".join(str(v) for v in (best if best[2] else best[:2]))
 
+
+# License texts of libraries CPython builds from its own tree (no Debian package to take them from).
+IN_TREE_LICENSE_TEXTS = {
+    "mpdec": lambda build_dir: _rst_section((build_dir / "Doc" / "license.rst").read_text(), "libmpdec"),
+    "Hacl_Hash_SHA2": lambda build_dir: _leading_comment(build_dir / "Modules" / "_hacl" / "Hacl_Hash_SHA2.c"),
+}
 
 _RUN_TESTS = '''"""Runs CPython's regression tests with the distribution's interpreter (the tests that were installed)."""
 import subprocess

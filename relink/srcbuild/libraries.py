@@ -46,6 +46,7 @@ LIBRARY_LICENSES: dict[str, LibraryLicense] = {
     "md": LibraryLicense("libmd", ("BSD-2-Clause", "BSD-3-Clause", "ISC", "Beerware")),
     "expat": LibraryLicense("expat", ("MIT",)),
     "mpdec": LibraryLicense("mpdecimal", ("BSD-2-Clause",)),
+    "Hacl_Hash_SHA2": LibraryLicense("hacl-star", ("MIT",)),   # 3.13+: CPython's vendored HACL* SHA-2
 }
 
 
