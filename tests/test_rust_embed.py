@@ -23,7 +23,9 @@ RELINK = Path(sys.executable).parent / "relink"
 
 
 def _cargo_build(target_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("RELINK", "CARGO_", "RUST"))}
+    # The example's own settings come only from the test; the cache stays the one the fixtures used.
+    environment = {k: v for k, v in os.environ.items()
+                   if k == "RELINK_CACHE_DIR" or not k.startswith(("RELINK", "CARGO_", "RUST"))}
     environment.update(CARGO_TARGET_DIR=str(target_dir), RELINK=str(RELINK), **env)
     return subprocess.run(["cargo", "build", "--offline"], cwd=EXAMPLE, env=environment,
                           capture_output=True, text=True, timeout=900)
