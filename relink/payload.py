@@ -151,8 +151,8 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     scan_modules = list(STARTUP_MODULES)
     if stdlib_mode not in ("auto", "full"):
         scan_modules += list(stdlib_mode)
-    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths,
-               "pyc_cache": str(pyc_cache) if pyc_cache else None, "excludes": excludes, "scripts": [], "modules": scan_modules}
+    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths, "excludes": excludes,
+               "pyc_cache": str(pyc_cache) if pyc_cache else None, "scripts": [], "modules": scan_modules}
     if app is not None:
         if app.is_script:
             request["scripts"] = [str(app.path)]
@@ -188,8 +188,7 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     else:
         wanted = reached_stdlib | {f"encodings.{codec}" for codec in COMMON_CODECS}
         chosen = [m for m in everything if m.name in wanted]
-    excluded = tuple(excludes)
-    chosen = [m for m in chosen if not any(m.name == e or m.name.startswith(e + ".") for e in excluded)]
+    chosen = [m for m in chosen if not _is_excluded(m.name, excludes)]
     return Payload(
         modules=tuple(sorted(chosen + app_modules, key=lambda m: m.arcname)),
         main_script=app.path if app is not None and app.is_script else None,
@@ -200,9 +199,14 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     )
 
 
+def _is_excluded(name: str, excludes: list[str]) -> bool:
+    """`--exclude X` leaves out X and its submodules."""
+    return any(name == e or name.startswith(e + ".") for e in excludes)
+
+
 def _check_excluded_imports(excludes: list[str], missing: dict[str, list[str]], app_names: set[str]) -> None:
     for name, importers in sorted(missing.items()):
-        if any(name == e or name.startswith(e + ".") for e in excludes):
+        if _is_excluded(name, excludes):
             by_app = sorted(i for i in importers if i in app_names)
             if by_app:
                 raise RelinkError(f"module '{name}' is excluded (--exclude) but imported by {', '.join(by_app)}")
