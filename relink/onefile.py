@@ -136,14 +136,20 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                        licenses=licenses, steps=reporter.steps)
 
 
+# An optional import (inside `try: … except ImportError`) pulls its extension into `auto` only if the
+# extension's objects and static libraries weigh less than this: builtin hash modules and CPython's own
+# HACL* archive are in, OpenSSL (_hashlib, ~6 MB) and libmpdec (_decimal; _pydecimal takes over) are out.
+OPTIONAL_EXTENSION_MAX_BYTES = 256 * 1024
+
+
 def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool) -> str:
     """Expand the `auto` preset of `relink build`; any other spec is returned unchanged.
 
     `auto` is `minimal` plus zlib (zipimport needs it to read the compressed payload) plus every
-    extension the embedded code imports, except optional imports (inside `try: … except ImportError`)
-    of extensions that link third-party libraries: hashlib then uses its builtin hashes rather than
-    pulling in OpenSSL. Without an app it is `default`, since a plain interpreter may run anything.
-    Later edits (`auto,+_hashlib,-zlib`) apply on top.
+    extension the embedded code imports, except optional imports of extensions heavier than
+    OPTIONAL_EXTENSION_MAX_BYTES: hashlib then uses its builtin hashes rather than pulling in OpenSSL.
+    Without an app it is `default`, since a plain interpreter may run anything. Later edits
+    (`auto,+_hashlib,-zlib`) apply on top.
     """
     preset, *edits = [token.strip() for token in spec.split(",") if token.strip()] or ["auto"]
     if preset != "auto":
@@ -152,13 +158,16 @@ def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool
         return ",".join(["default", *edits])
     removed = {edit[1:] for edit in edits if edit.startswith("-")}
     known = dist.metadata.build_info.extensions
+    sizes = dist.member_sizes() or {}
 
-    def wanted(name: str, how: str) -> bool:
-        heavy = any(link.kind not in ("system", "framework") for v in known[name] for link in v.links)
-        return how == "required" or not heavy
+    def light(name: str) -> bool:
+        files = [path for v in known[name] for path in (*v.objs, *(link.path for link in v.links
+                                                                    if link.kind == "static" and link.path))]
+        return all(path in sizes for path in files) and sum(sizes[p] for p in files) <= OPTIONAL_EXTENSION_MAX_BYTES
 
     imports = {**payload.builtin_imports, "zlib": "required"}
-    reached = sorted(n for n, how in imports.items() if n in known and n not in removed and wanted(n, how))
+    reached = sorted(n for n, how in imports.items()
+                     if n in known and n not in removed and (how == "required" or light(n)))
     return ",".join(["minimal", *(f"+{name}" for name in reached), *edits])
 
 

@@ -121,3 +121,20 @@ def test_native_extension_in_dependencies_is_refused(tmp_path, python, stdlib):
     script = _app(tmp_path / "src", "import fastthing\n")
     with pytest.raises(RelinkError, match=r"native extension modules cannot be linked.*fastthing"):
         collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [])
+
+
+def test_auto_extension_set(elf_archive):
+    from relink.onefile import resolve_extensions_spec
+    from relink.payload import Payload
+
+    dist = open_distribution(elf_archive)
+    payload = Payload(modules=(), main_script=None, main_generated=None, missing={},
+                      builtin_imports={"_hashlib": "optional", "_sha256": "optional", "_ssl": "required",
+                                       "math": "required"})
+    spec = resolve_extensions_spec("auto", payload, dist, app=True).split(",")
+    assert spec[0] == "minimal"
+    assert {"+_sha256", "+_ssl", "+math", "+zlib"} <= set(spec), "required imports, light optional ones, zlib"
+    assert "+_hashlib" not in spec, "an optional import of OpenSSL's 6 MB is left to the fallback"
+    assert "+zlib" not in resolve_extensions_spec("auto,-zlib", payload, dist, app=True).split(",")
+    assert resolve_extensions_spec("auto,+_ctypes", payload, dist, app=False) == "default,+_ctypes"
+    assert resolve_extensions_spec("minimal,+zlib", payload, dist, app=True) == "minimal,+zlib"
