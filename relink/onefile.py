@@ -24,7 +24,7 @@ from relink.cmake_runner import configure_and_build
 from relink.distribution import Distribution, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.payload import (
-    AppSpec, collect_payload, compile_payload, distribution_key, payload_zip, stdlib_pyc_cache,
+    AppSpec, check_app, collect_payload, compile_payload, distribution_key, payload_zip, stdlib_pyc_cache,
 )
 from relink.pin import pinned_toolchain
 from relink.resources import templates_dir, toolchain_dir
@@ -97,6 +97,8 @@ def _open(request: BuildRequest, reporter: StepReporter) -> tuple[Distribution, 
 def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -> BuildResult:
     reporter = reporter or StepReporter()
     _check_output_writable(request.output)
+    if request.app is not None:
+        check_app(request.app)
     dist, root = _open(request, reporter)
     python = root / "python" / dist.metadata.python_exe
     stdlib = root / "python" / dist.metadata.python_paths["stdlib"]

@@ -22,7 +22,8 @@ from relink.cache import cache_root, entry_lock
 from relink.errors import ExitCode, RelinkError
 
 __all__ = [
-    "AppSpec", "PayloadModule", "Payload", "APP_MARKER", "collect_payload", "compile_payload", "payload_zip",
+    "AppSpec", "PayloadModule", "Payload", "APP_MARKER", "check_app", "collect_payload", "compile_payload",
+    "payload_zip",
     "distribution_key", "stdlib_pyc_cache",
 ]
 
@@ -134,19 +135,25 @@ def _check_entry(app: AppSpec, found: dict[str, dict]) -> None:
         raise RelinkError(f"{source}: entry function '{function}' is not defined in module '{module}'")
 
 
+def check_app(app: AppSpec) -> None:
+    """The app's files exist and name an entry point: checked before any slow step."""
+    if not app.path.exists():
+        raise RelinkError(f"{app.path}: app not found")
+    if not app.is_script and not app.entry:
+        raise RelinkError(f"{app.path}: an app folder needs --entry package.module[:function]")
+    for include in app.includes:
+        if not include.is_dir():
+            raise RelinkError(f"{include}: --include folder not found")
+
+
 def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode: str | list[str],
                     excludes: list[str], *, pyc_cache: Path | None = None) -> Payload:
     """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names.
     `pyc_cache` (see `stdlib_pyc_cache`) lets the scan reuse earlier builds' stdlib bytecode."""
-    if app is not None and not app.path.exists():
-        raise RelinkError(f"{app.path}: app not found")
-    if app is not None and not app.is_script and not app.entry:
-        raise RelinkError(f"{app.path}: an app folder needs --entry package.module[:function]")
+    if app is not None:
+        check_app(app)
     app_paths = ([] if app is None else [str(app.path.parent if app.is_script else app.path)]) + \
         [str(p) for p in (app.includes if app else ())]
-    for include in (app.includes if app else ()):
-        if not include.is_dir():
-            raise RelinkError(f"{include}: --include folder not found")
 
     scan_modules = list(STARTUP_MODULES)
     if stdlib_mode not in ("auto", "full"):
