@@ -21,12 +21,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from relink.archive import MemberInfo, scan_archive
-from relink.cache import atomic_write_bytes, cache_root, entry_lock, publish_dir, staging_dir
+from relink.cache import atomic_write_bytes, cache_root, entry_lock, publish_dir, sha256_file, staging_dir
 from relink.errors import RelinkError
 
 __all__ = ["ArchiveCache", "archive_sha256"]
 
-_HASH_CHUNK = 1 << 20
 
 
 def archive_sha256(path: Path) -> str:
@@ -41,12 +40,9 @@ def archive_sha256(path: Path) -> str:
             return known
     except OSError:
         pass
-    digest = hashlib.sha256()
-    with open(resolved, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    atomic_write_bytes(memo, digest.hexdigest().encode())
-    return digest.hexdigest()
+    digest = sha256_file(resolved)
+    atomic_write_bytes(memo, digest.encode())
+    return digest
 
 
 def _matches(name: str, selectors: frozenset[str]) -> bool:

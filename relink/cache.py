@@ -8,6 +8,7 @@ when complete, under a file lock, so concurrent runs never see or trust a half-w
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-__all__ = ["cache_root", "entry_lock", "staging_dir", "publish_dir", "atomic_write_bytes"]
+__all__ = ["cache_root", "entry_lock", "staging_dir", "publish_dir", "atomic_write_bytes", "sha256_file"]
 
 
 def cache_root() -> Path:
@@ -69,3 +70,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (cache keys and download checks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -9,7 +9,6 @@ all says so and names the alternatives. Locking and cache layout belong to the c
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
@@ -24,10 +23,11 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from relink import __version__
+from relink.cache import sha256_file
 from relink.errors import ExitCode, RelinkError
 from relink.progress import ByteProgress, human_bytes
 
-__all__ = ["RETRY_DELAYS", "download_file", "fetch_bytes", "sha256_file"]
+__all__ = ["RETRY_DELAYS", "download_file", "fetch_bytes"]
 
 RETRY_DELAYS = (0.25, 1.0)  # seconds before the 2nd and 3rd attempt
 _TIMEOUT = 30
@@ -119,14 +119,6 @@ def fetch_bytes(url: str, *, missing_ok: bool = False, quiet: bool = True,
         return data
 
     return _with_retries(attempt, retry_delays, quiet, url)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _transfer(url: str, partial: Path, label: str, quiet: bool) -> bool:

@@ -6,7 +6,6 @@ The default source is the pristine upstream tarball inside Debian's `python3.11`
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from relink.cache import cache_root, entry_lock
+from relink.cache import cache_root, entry_lock, sha256_file
 from relink.errors import ExitCode, RelinkError
 
 __all__ = ["SourceTarball", "SUPPORTED_MINORS", "debian_source", "inspect_source", "unpack_source"]
@@ -38,14 +37,6 @@ class SourceTarball:
     @property
     def minor(self) -> int:
         return int(self.version.split(".")[1])
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def debian_source(package: str = "python3.11", on_download: Callable[[], None] | None = None) -> Path:
@@ -107,7 +98,7 @@ def inspect_source(path: Path) -> SourceTarball:
             f"{path}: CPython {major}.{minor}.{micro}{suffix} is not supported by the source builder "
             f"(supported: 3.{SUPPORTED_MINORS.start}–3.{SUPPORTED_MINORS.stop - 1})"
         )
-    return SourceTarball(path=path.resolve(), sha256=_sha256(path), version=f"{major}.{minor}.{micro}{suffix}",
+    return SourceTarball(path=path.resolve(), sha256=sha256_file(path), version=f"{major}.{minor}.{micro}{suffix}",
                          top_dir=top_dir)
 
 
