@@ -10,6 +10,7 @@ knows nothing about building or planning.
 from __future__ import annotations
 
 import abc
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,7 +20,10 @@ from relink.archive_cache import ArchiveCache, archive_sha256
 from relink.errors import RelinkError
 from relink.metadata import PythonJson, check_relative_path, parse_python_json
 
-__all__ = ["Distribution", "open_distribution"]
+# Files that carry machine code or bitcode: what identifies an extracted folder's contents.
+OBJECT_SUFFIXES = (".o", ".a", ".obj", ".lib")
+
+__all__ = ["OBJECT_SUFFIXES", "distribution_identity", "Distribution", "open_distribution"]
 
 
 class Distribution(abc.ABC):
@@ -169,3 +173,18 @@ def open_distribution(source: str | os.PathLike[str]) -> Distribution:
     raise RelinkError(
         f"{path}: not a .tar.zst or .tar.gz archive, an extracted distribution folder or a PYTHON.json"
     )
+
+
+def distribution_identity(dist: Distribution) -> str:
+    """A digest naming the distribution's contents: the archive's sha256, or for an extracted folder its
+    location, PYTHON.json and the size and mtime of every object and library in it."""
+    if dist.source.is_file():
+        return archive_sha256(dist.source)
+    root = dist.extract()
+    digest = hashlib.sha256(str(root.resolve()).encode() + b"\0")
+    digest.update((root / "python" / "PYTHON.json").read_bytes())
+    for path in sorted((root / "python").rglob("*")):
+        if path.suffix in OBJECT_SUFFIXES and path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -24,17 +24,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from relink.archive_cache import archive_sha256
 from relink.cache import atomic_write_bytes, cache_root, entry_lock, publish_dir, staging_dir
 from relink.consumer import Consumer, detect_cc
-from relink.distribution import Distribution, open_distribution
+from relink.distribution import OBJECT_SUFFIXES, Distribution, distribution_identity, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.objects import ARCHIVE, BITCODE, COFF, ELF, MACHO, iter_archive_members, llvm_major, sniff_file
 from relink.pin import pinned_toolchain
 
-__all__ = ["LoweringResult", "lower_tree", "lowering_command", "lower_distribution", "distribution_identity"]
+__all__ = ["LoweringResult", "lower_tree", "lowering_command", "lower_distribution"]
 
-_OBJECT_SUFFIXES = (".o", ".a", ".obj", ".lib")
 _PROVENANCE = "lowered.json"
 
 
@@ -93,7 +91,7 @@ def _plan(source: Path, dest: Path, work: Path) -> _Plan:
         if path.is_symlink() or path.is_dir():
             plan.others.append((path, target))
             continue
-        info = sniff_file(path) if path.suffix in _OBJECT_SUFFIXES else None
+        info = sniff_file(path) if path.suffix in OBJECT_SUFFIXES else None
         if info is not None and info.format == BITCODE:
             plan.objects.append((add_compile(path, info.producer), target))
         elif info is not None and info.format == ARCHIVE and info.is_bitcode:
@@ -238,21 +236,6 @@ def lower_tree(
         ), archives_rebuilt=len(plan.archives), unique_compiles=len(plan.compiles),
         seconds=round(time.monotonic() - started, 2),
     )
-
-
-def distribution_identity(dist: Distribution) -> str:
-    """A digest naming the distribution's contents: the archive's sha256, or for an extracted folder its
-    location, PYTHON.json and the size and mtime of every object and library in it."""
-    if dist.source.is_file():
-        return archive_sha256(dist.source)
-    root = dist.extract()
-    digest = hashlib.sha256(str(root.resolve()).encode() + b"\0")
-    digest.update((root / "python" / "PYTHON.json").read_bytes())
-    for path in sorted((root / "python").rglob("*")):
-        if path.suffix in _OBJECT_SUFFIXES and path.is_file():
-            stat = path.stat()
-            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def lower_distribution(

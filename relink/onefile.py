@@ -21,10 +21,10 @@ from pathlib import Path
 from relink import __version__
 from relink.cache import cache_root, entry_lock, publish_dir, staging_dir
 from relink.cmake_runner import configure_and_build
-from relink.distribution import Distribution, open_distribution
+from relink.distribution import Distribution, distribution_identity, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.payload import (
-    AppSpec, check_app, collect_payload, compile_payload, distribution_key, payload_zip, stdlib_pyc_cache,
+    AppSpec, check_app, collect_payload, compile_payload, payload_zip, stdlib_pyc_cache,
 )
 from relink.pin import pinned_toolchain
 from relink.resources import templates_dir, toolchain_dir
@@ -112,7 +112,7 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                           allow_mismatch=request.skip_toolchain_check)
         record["detail"] = report.verdict
     with reporter.step("bytecode") as record:
-        dist_key = distribution_key(python)
+        dist_key = distribution_identity(dist)[:20]
         payload = collect_payload(python, stdlib, request.app,
                                   request.stdlib if isinstance(request.stdlib, str) else list(request.stdlib),
                                   list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize))

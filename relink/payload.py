@@ -9,7 +9,6 @@ stores them deterministically in a zip that is appended to the launcher (zipimpo
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
 import json
 import subprocess
@@ -24,7 +23,7 @@ from relink.errors import ExitCode, RelinkError
 __all__ = [
     "AppSpec", "PayloadModule", "Payload", "APP_MARKER", "check_app", "collect_payload", "compile_payload",
     "payload_zip",
-    "distribution_key", "stdlib_pyc_cache",
+    "stdlib_pyc_cache",
 ]
 
 # The zip comment that tells the launcher to run the embedded `__main__` with all arguments as the app's.
@@ -287,10 +286,3 @@ def payload_zip(pycs: dict[str, bytes], *, app: bool, deflate: bool = True) -> b
             archive.writestr(info, pycs[name])
         archive.comment = APP_MARKER if app else b""
     return buffer.getvalue()
-
-
-def distribution_key(python: Path) -> str:
-    """Identifies a distribution's interpreter for the .pyc cache (its path and its bytes' hash)."""
-    digest = hashlib.sha256(str(python.resolve()).encode())
-    digest.update(hashlib.sha256(python.read_bytes()).digest())
-    return digest.hexdigest()[:20]

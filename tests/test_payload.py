@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from relink.distribution import open_distribution
+from relink.distribution import distribution_identity, open_distribution
 from relink.errors import RelinkError
-from relink.payload import APP_MARKER, AppSpec, collect_payload, compile_payload, distribution_key, payload_zip
+from relink.payload import APP_MARKER, AppSpec, collect_payload, compile_payload, payload_zip
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +68,10 @@ def test_excluded_but_imported_by_the_app(tmp_path, python, stdlib):
         collect_payload(python, stdlib, AppSpec(script), "auto", ["csv"])
 
 
-def test_bytecode_is_deterministic_and_from_the_distribution(tmp_path, python, stdlib):
+def test_bytecode_is_deterministic_and_from_the_distribution(tmp_path, python, stdlib, elf_archive):
     script = _app(tmp_path, "print('hi')\n")
     payload = collect_payload(python, stdlib, AppSpec(script), "auto", [])
-    key = distribution_key(python)
+    key = distribution_identity(open_distribution(elf_archive))[:20]
     first = payload_zip(compile_payload(python, payload, dist_key=key), app=True)
     second = payload_zip(compile_payload(python, payload, dist_key=key), app=True)
     assert first == second
