@@ -54,8 +54,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30, help="timed start-ups per program (median reported)")
     args = parser.parse_args()
 
-    from relink.cache import cache_root
-    from relink.srcbuild import default_distribution
+    from relink.distribution.srcbuild import default_distribution
+    from relink.support.cache import cache_root
 
     archive = default_distribution()
     venv = tools_venv(cache_root())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from relink.srcbuild import BuildOptions, build_distribution
+from relink.distribution.srcbuild import BuildOptions, build_distribution
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -78,9 +78,8 @@ def _default_output(args: argparse.Namespace) -> Path:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from relink.onefile import BuildRequest, build_onefile
-    from relink.payload import AppSpec
-    from relink.steps import StepReporter
+    from relink.app import AppSpec, BuildRequest, build_onefile
+    from relink.support import StepReporter
 
     app = AppSpec(args.app, entry=args.entry, includes=tuple(args.include)) if args.app else None
     stdlib = args.stdlib if args.stdlib in ("auto", "full") else tuple(n for n in args.stdlib.split(",") if n)

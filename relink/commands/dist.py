@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from relink.srcbuild import BuildOptions, build_distribution
+    from relink.distribution import BuildOptions, build_distribution
 
     options = BuildOptions(lto=not args.no_lto, **({"jobs": args.jobs} if args.jobs else {}))
     archive = build_distribution(args.source, options, output_dir=args.output_dir, force=args.force,

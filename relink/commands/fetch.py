@@ -1,7 +1,7 @@
 """`relink fetch VERSION|NAME|URL`: download a python-build-standalone full archive into the cache.
 
 This module owns the command's arguments (merging `--release/--target/--flavor` into a `cpython-…` name)
-and its output: the archive's path on stdout, or a JSON record with `--json`. Fetching is `relink.fetch`.
+and its output: the archive's path on stdout, or a JSON record with `--json`. Fetching is `relink.distribution.fetch`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import json
 import re
 import sys
 
+from relink.distribution import MIRROR_ENV, DistRequest, FetchResult, fetch_distribution, fetch_url, parse_dist_request
 from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
-from relink.fetch import MIRROR_ENV, FetchResult, fetch_distribution, fetch_url
-from relink.pbs_assets import DistRequest, parse_dist_request
 
 __all__ = ["register", "request_from_args"]
 

@@ -1,7 +1,7 @@
 """`relink licenses DIST --extensions SPEC`: the licenses of what a selection links, as text, JSON or SPDX.
 
-This module owns the command's arguments and output only: the selection is `relink.selection.make_plan`
-(same options as `relink plan`), the report is `relink.licenses`, SPDX documents are `relink.spdx`.
+This module owns the command's arguments and output only: the selection is `relink.plan.selection.make_plan`
+(same options as `relink plan`), the report is `relink.report.licenses`, SPDX documents are `relink.report.spdx`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from relink.cache import atomic_write_bytes
 from relink.commands.plan import add_selection_arguments, plan_from_args
 from relink.errors import EXIT_CODES_HELP
-from relink.licenses import license_report_from_plan, render_json, render_text
-from relink.selection import SELECTION_HELP
-from relink.spdx import render_spdx_json, render_spdx_tag_value
+from relink.plan import SELECTION_HELP
+from relink.report import license_report_from_plan, render_json, render_spdx_json, render_spdx_tag_value, render_text
+from relink.support import atomic_write_bytes
 
 __all__ = ["register", "run"]
 

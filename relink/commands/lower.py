@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from relink.errors import ExitCode
-from relink.lower import lower_distribution
-from relink.pin import pinned_toolchain
+from relink.toolchain import lower_distribution, pinned_toolchain
 
 __all__ = ["register"]
 

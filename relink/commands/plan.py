@@ -2,8 +2,8 @@
 project from it, or print its link arguments.
 
 This module owns the selection options every planning command shares (`--extensions`, `--no-copyleft`,
-`--no-libraries`, `--export-dynamic`) and the printing of a plan; the work is in relink.selection
-(`make_plan`), relink.render and relink.project.
+`--no-libraries`, `--export-dynamic`) and the printing of a plan; the work is in relink.plan.selection
+(`make_plan`), relink.render.files and relink.render.project.
 """
 
 from __future__ import annotations
@@ -14,11 +14,18 @@ import json
 from relink.commands.toolchain import add_consumer_arguments, gate_from_args
 from relink.distribution import Distribution, open_distribution
 from relink.errors import EXIT_CODES_HELP
-from relink.linkargs import cargo_lines, gnu_link_args, pyo3_config_lines
-from relink.plan import LinkPlan
-from relink.project import inittab_object, python_dir_for, render_project
-from relink.render import FORMAT_FILES, FORMATS, expand_formats
-from relink.selection import DEFAULT_SPEC, SELECTION_HELP, make_plan
+from relink.plan import DEFAULT_SPEC, SELECTION_HELP, LinkPlan, make_plan
+from relink.render import (
+    FORMAT_FILES,
+    FORMATS,
+    cargo_lines,
+    expand_formats,
+    gnu_link_args,
+    inittab_object,
+    pyo3_config_lines,
+    python_dir_for,
+    render_project,
+)
 
 __all__ = ["register", "add_selection_arguments", "plan_from_args"]
 

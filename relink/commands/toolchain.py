@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from relink.errors import ExitCode, RelinkError
 from relink.distribution import Distribution
-from relink.gate import ToolchainReport, run_gate
-from relink.pin import pinned_toolchain
+from relink.errors import ExitCode, RelinkError
+from relink.toolchain import ToolchainReport, pinned_toolchain, run_gate
 
 __all__ = ["register", "add_consumer_arguments", "gate_from_args"]
 

@@ -1,8 +1,8 @@
 """`relink verify BINARY`: check a built executable's needed libraries, glibc floor, exported C API and
 inittab against expectations (options, a saved plan, or a distribution's crt_features).
 
-This module owns the command's arguments and output only; reading is `relink.binary_info`, judging is
-`relink.verify` (imported on use: lief is slow to import). Each problem is one line on stderr and the exit code is 7 (ExitCode.VERIFY_FAILED).
+This module owns the command's arguments and output only; reading is `relink.report.binary_info`, judging is
+`relink.report.verify` (imported on use: lief is slow to import). Each problem is one line on stderr and the exit code is 7 (ExitCode.VERIFY_FAILED).
 """
 
 from __future__ import annotations
@@ -11,20 +11,19 @@ import argparse
 import dataclasses
 import json
 import sys
-
 from typing import TYPE_CHECKING
 
 from relink.distribution import open_distribution
 from relink.errors import EXIT_CODES_HELP, ExitCode
 
 if TYPE_CHECKING:
-    from relink.verify import Expectations, VerifyReport
+    from relink.report import Expectations, VerifyReport
 
 __all__ = ["register", "run"]
 
 
 def _expectations(args: argparse.Namespace) -> Expectations:
-    from relink.verify import Expectations, load_plan_expectations, parse_glibc_version
+    from relink.report import Expectations, load_plan_expectations, parse_glibc_version
 
     metadata = open_distribution(args.dist).metadata if args.dist else None
     if args.plan:
@@ -57,7 +56,7 @@ def _print(report: VerifyReport) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from relink.verify import verify_binary  # lief takes half a second to import: only when verifying
+    from relink.report import verify_binary  # lief takes half a second to import: only when verifying
 
     report = verify_binary(args.binary, _expectations(args))
     if args.json:

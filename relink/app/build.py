@@ -1,0 +1,268 @@
+"""`relink build`: a single-file executable from a distribution, an extension selection and an app.
+
+The linked interpreter (launcher + libpython + chosen extensions) is cached by everything that goes
+into the link: plan, launcher source, toolchain and relink version. The Python code (the stdlib modules
+it needs and the app) is compiled by the distribution's own interpreter and appended as a zip, so an
+app-only change re-embeds without relinking. The output is written to a temporary file beside OUT and
+renamed at the end: a failed or interrupted build never leaves a partial OUT.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relink import __version__
+from relink.app.payload import (
+    AppSpec,
+    check_app,
+    collect_payload,
+    compile_payload,
+    payload_zip,
+    stdlib_pyc_cache,
+)
+from relink.distribution import Distribution, distribution_identity, open_distribution
+from relink.errors import ExitCode, RelinkError
+from relink.resources import templates_dir, toolchain_dir
+from relink.support import StepReporter, cache_root, configure_and_build, entry_lock, publish_dir, staging_dir
+from relink.toolchain import pinned_toolchain
+
+__all__ = ["BuildRequest", "BuildResult", "build_onefile", "resolve_extensions_spec", "verify_interpreter",
+           "write_executable"]
+
+LAUNCHER = "onefile_main.c"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    output: Path
+    dist: str | None = None                  # None: the default source-built distribution
+    extensions: str = "auto"
+    app: AppSpec | None = None
+    stdlib: str | tuple[str, ...] = "auto"   # "auto", "full" or explicit module names
+    excludes: tuple[str, ...] = ()
+    optimize: int = 0
+    no_copyleft: bool = False
+    no_libraries: bool = False
+    export_dynamic: bool = False
+    strip: bool = True
+    fast_link: bool = False                  # ThinLTO without cross-module importing (see commands/build.py)
+    skip_toolchain_check: bool = False
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    size: int
+    interpreter: Path
+    relinked: bool
+    modules: int
+    extensions: tuple[str, ...]
+    licenses: Path | None = None
+    steps: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"output": str(self.output), "size": self.size, "interpreter": str(self.interpreter),
+                "relinked": self.relinked, "embedded_modules": self.modules, "extensions": list(self.extensions),
+                "licenses": str(self.licenses) if self.licenses else None, "steps": self.steps}
+
+
+def _check_output_writable(output: Path) -> None:
+    directory = output.parent
+    if output.is_dir():
+        raise RelinkError(f"{output}: output path is a directory; name the executable to write")
+    if not directory.is_dir():
+        raise RelinkError(f"{output}: output folder {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise RelinkError(f"{output}: output folder {directory} is not writable")
+
+
+def _open(request: BuildRequest, reporter: StepReporter) -> tuple[Distribution, Path]:
+    with reporter.step("distribution") as record:
+        if request.dist is None:
+            from relink.distribution import default_distribution
+
+            source = default_distribution(quiet=reporter.mode != "text")
+        else:
+            source = request.dist
+        dist = open_distribution(source)
+        root = dist.extract()
+        record["detail"] = str(dist.source)
+    return dist, root
+
+
+def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -> BuildResult:
+    reporter = reporter or StepReporter()
+    _check_output_writable(request.output)
+    if request.app is not None:
+        check_app(request.app)
+    dist, root = _open(request, reporter)
+    python = root / "python" / dist.metadata.python_exe
+    stdlib = root / "python" / dist.metadata.python_paths["stdlib"]
+
+    from relink.plan import make_plan
+    from relink.toolchain import run_gate
+
+    with reporter.step("toolchain check") as record:
+        # The build always uses the pinned clang + lld (toolchain/clang.cmake): that is what is checked.
+        report = run_gate(dist, cc=pinned_toolchain().clang, linker=pinned_toolchain().lld,
+                          allow_mismatch=request.skip_toolchain_check)
+        record["detail"] = report.verdict
+    with reporter.step("bytecode") as record:
+        dist_key = distribution_identity(dist)[:20]
+        payload = collect_payload(python, stdlib, request.app,
+                                  request.stdlib if isinstance(request.stdlib, str) else list(request.stdlib),
+                                  list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize))
+        pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize)
+        record["detail"] = f"{len(pycs)} modules"
+    with reporter.step("plan") as record:
+        spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None)
+        plan = make_plan(dist, spec, no_copyleft=request.no_copyleft,
+                         no_libraries=request.no_libraries, export_dynamic=request.export_dynamic)
+        record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
+    archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
+    interpreter, relinked = _interpreter(dist, plan, request, reporter)
+    with reporter.step("embed"):
+        write_executable(interpreter, archive, request.output)
+    with reporter.step("licenses") as record:
+        from relink.report import license_report_from_plan, write_license_report
+
+        licenses = write_license_report(license_report_from_plan(dist, plan), request.output.parent,
+                                        f"{request.output.name}.LICENSES.txt")
+        record["detail"] = str(licenses)
+    return BuildResult(output=request.output, size=request.output.stat().st_size, interpreter=interpreter,
+                       relinked=relinked, modules=len(pycs), extensions=plan.extension_names,
+                       licenses=licenses, steps=reporter.steps)
+
+
+# An optional import (inside `try: … except ImportError`) pulls its extension into `auto` only if the
+# extension's objects and static libraries weigh less than this: builtin hash modules and CPython's own
+# HACL* archive are in, OpenSSL (_hashlib, ~6 MB) and libmpdec (_decimal; _pydecimal takes over) are out.
+OPTIONAL_EXTENSION_MAX_BYTES = 256 * 1024
+
+
+def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool) -> str:
+    """Expand the `auto` preset of `relink build`; any other spec is returned unchanged.
+
+    `auto` is `minimal` plus zlib (zipimport needs it to read the compressed payload) plus every
+    extension the embedded code imports, except optional imports of extensions heavier than
+    OPTIONAL_EXTENSION_MAX_BYTES: hashlib then uses its builtin hashes rather than pulling in OpenSSL.
+    Without an app it is `default`, since a plain interpreter may run anything. Later edits
+    (`auto,+_hashlib,-zlib`) apply on top.
+    """
+    preset, *edits = [token.strip() for token in spec.split(",") if token.strip()] or ["auto"]
+    if preset != "auto":
+        return spec
+    if not app:
+        return ",".join(["default", *edits])
+    removed = {edit[1:] for edit in edits if edit.startswith("-")}
+    known = dist.metadata.build_info.extensions
+    sizes = dist.member_sizes() or {}
+
+    def light(name: str) -> bool:
+        files = [path for v in known[name] for path in (*v.objs, *(link.path for link in v.links
+                                                                    if link.kind == "static" and link.path))]
+        return all(path in sizes for path in files) and sum(sizes[p] for p in files) <= OPTIONAL_EXTENSION_MAX_BYTES
+
+    imports = {**payload.builtin_imports, "zlib": "required"}
+    reached = sorted(n for n, how in imports.items()
+                     if n in known and n not in removed and (how == "required" or light(n)))
+    return ",".join(["minimal", *(f"+{name}" for name in reached), *edits])
+
+
+def _interpreter(dist: Distribution, plan, request: BuildRequest,
+                 reporter: StepReporter) -> tuple[Path, bool]:
+    """The linked launcher for `plan`, from the cache or built now; and whether it was built now.
+
+    The cache key is the content of the generated project (plan, config.c, launcher, CMakeLists.txt)
+    plus the toolchain and options, so any change to what would be linked links again.
+    """
+    from relink.render import python_dir_for, render_project
+
+    with tempfile.TemporaryDirectory(prefix="relink-project-", dir=cache_root()) as tmp:
+        project = render_project(plan, dist, Path(tmp) / "project", ["cmake"], name="python",
+                                 python_dir=python_dir_for(plan, dist),
+                                 main_c=(templates_dir() / LAUNCHER).read_text())
+        # Position-dependent, as PBS links its own python: no 0.9 MB of relative relocations for
+        # CPython's static type objects, and no need for a recent glibc's packed relocations.
+        link_options = ["-no-pie"]
+        if request.fast_link and plan.lto:
+            # No cross-module importing: each object's ThinLTO cache entry stays valid when the set of
+            # extensions changes, so a relink recompiles only what changed (the interpreter runs a few
+            # percent slower without cross-module inlining).
+            link_options.append("-Wl,-mllvm,-import-instr-limit=0")
+        definitions = {
+            "RELINK_THINLTO_CACHE_DIR": str(cache_root() / "thinlto"), "CMAKE_BUILD_TYPE": "Release",
+            "RELINK_LINK_OPTIONS": ";".join(link_options),
+        }
+        digest = hashlib.sha256(json.dumps({
+            "relink": __version__, "toolchain": pinned_toolchain().version,
+            "strip": request.strip, "definitions": definitions,
+        }, sort_keys=True).encode())
+        for path in sorted(project.iterdir()):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        entry = cache_root() / "interpreters" / digest.hexdigest()[:20]
+        binary = entry / "python"
+        with entry_lock(entry):
+            if binary.is_file():
+                reporter.note(f"linked interpreter from the cache (no relink): {binary}")
+                return binary, False
+            with reporter.step("compile and link") as record, staging_dir(entry) as staged:
+                build_dir = Path(tmp) / "build"
+                configure_and_build(project, build_dir, staged / "build.log",
+                                    toolchain_file=toolchain_dir() / "clang.cmake", definitions=definitions)
+                shutil.copyfile(build_dir / "python", staged / "python")
+                verify_interpreter(staged / "python", plan, dist, staged / "verify.json")
+                if request.strip:
+                    _strip(staged / "python")
+                os.chmod(staged / "python", 0o755)
+                publish_dir(staged, entry)
+                record["detail"] = f"{binary.stat().st_size / 1e6:.1f} MB"
+    return binary, True
+
+
+def verify_interpreter(binary: Path, plan, dist: Distribution, report_file: Path) -> None:
+    """Check the freshly linked (not yet stripped: its inittab symbol is still there) interpreter against
+    the plan: exactly the planned builtin modules, no shared library beyond the C runtime, no glibc newer
+    than the distribution's. A contradiction fails the build and nothing is cached."""
+    from relink.report import expectations_from_plan, verify_binary
+
+    report = verify_binary(binary, expectations_from_plan(plan, dist.metadata))
+    report_file.write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
+    if not report.ok:
+        raise RelinkError(f"the linked interpreter contradicts the plan: {'; '.join(report.problems)}",
+                          ExitCode.VERIFY_FAILED)
+
+
+def _strip(path: Path) -> None:
+    import subprocess
+
+    strip = shutil.which(f"llvm-strip-{pinned_toolchain().major}") or shutil.which("strip")
+    if strip:
+        subprocess.run([strip, "--strip-all", str(path)], check=True)
+
+
+def write_executable(interpreter: Path, archive: bytes, output: Path) -> None:
+    """OUT = interpreter bytes + payload zip, written to a temporary file beside OUT, then renamed."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".partial", dir=output.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as out, interpreter.open("rb") as source:
+            shutil.copyfileobj(source, out)
+            out.write(archive)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, output)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        if error.errno == errno.ENOSPC:
+            raise RelinkError(f"{output}: disk full while writing the executable; free space in {output.parent}",
+                              ExitCode.INVALID_INPUT) from None
+        raise RelinkError(f"{output}: cannot write the executable ({error.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,25 @@
+"""Stage 4, render: a `LinkPlan` turned into build inputs for the consumer's build.
+
+Owns the pure renderers — inittab `config.c`, `main.c`, CMakeLists.txt, linker response files, Cargo and
+PyO3 configuration (`files`, `linkargs`) — and writing them as a project (`project`).
+Takes in: a `LinkPlan` and its `Distribution`. Hands on: files, or linker arguments on stdout.
+Side effects (`project` only): extracts the plan's files, compiles config.c, publishes the output folder.
+"""
+
+from __future__ import annotations
+
+from relink.lazy import lazy_exports
+
+_EXPORTS = {
+    "FORMATS": "files",
+    "FORMAT_FILES": "files",
+    "expand_formats": "files",
+    "cargo_lines": "linkargs",
+    "gnu_link_args": "linkargs",
+    "pyo3_config_lines": "linkargs",
+    "inittab_object": "project",
+    "python_dir_for": "project",
+    "render_project": "project",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

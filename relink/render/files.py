@@ -1,0 +1,159 @@
+"""Renderers: a `LinkPlan` into the text of each generated file, through the jinja2 templates in
+`templates/`.
+
+This module owns the template environment (StrictUndefined: a missing variable is a bug, not an empty
+string; fixed newlines: the same plan gives byte-identical text) and one function per output:
+config.c (the inittab), main.c (the launcher), CMakeLists.txt, a GNU-style response file, Cargo
+build-script lines, a PyO3 config file and the plan's JSON. Pure: no files are written here
+(relink.render.project writes them); `python_dir` is the distribution's `python/` directory as text.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+
+import jinja2
+
+from relink.errors import ExitCode, RelinkError
+from relink.plan import LinkPlan
+from relink.render.linkargs import cargo_lines, export_dynamic_flag, gnu_link_args, pyo3_config_lines
+from relink.resources import templates_dir
+
+__all__ = [
+    "FORMATS",
+    "FORMAT_FILES",
+    "expand_formats",
+    "render_files",
+    "render_cargo_lines",
+    "render_cmake",
+    "render_config_c",
+    "render_main_c",
+    "render_pyo3_config",
+    "render_response_file",
+]
+
+
+def _rsp_quote(arg: str) -> str:
+    """Quote one argument for a GNU/clang response file (whitespace, quotes and backslashes escaped)."""
+    if arg and not any(c in arg for c in " \t\n'\"\\"):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["rsp_quote"] = _rsp_quote
+    return env
+
+
+def _render(template: str, **variables: object) -> str:
+    return _environment().get_template(template).render(**variables)
+
+
+def render_config_c(plan: LinkPlan) -> str:
+    """The inittab source: one extern per init function (none for NULL rows), one row per extension."""
+    return _render("config.c.j2", plan=plan)
+
+
+def render_main_c(
+    plan: LinkPlan, *, use_environment: bool = True, site_import: bool = True,
+    module_search_paths: Sequence[str] = (),
+) -> str:
+    """The launcher: PyConfig_InitIsolatedConfig made a normal interpreter (parse_argv=1, signal handlers,
+    environment honoured unless `use_environment` is False), then Py_RunMain. `module_search_paths`, when
+    given, fixes sys.path (for a stdlib zip); `-DRELINK_PYTHON_HOME=...` compiles in PyConfig.home."""
+    return _render(
+        "main.c.j2", plan=plan, use_environment=use_environment, site_import=site_import,
+        module_search_paths=list(module_search_paths),
+    )
+
+
+def render_cmake(plan: LinkPlan, python_dir: str, *, name: str = "python", toolchain_file: str | None = None) -> str:
+    """A complete CMake project (beside config.c and main.c) building executable `name` from the plan with
+    the pinned clang + lld (`toolchain_file`, used unless the caller passes CMAKE_TOOLCHAIN_FILE):
+    ThinLTO with a cache directory for bitcode plans, an ordinary link for native objects."""
+    libs = plan.libraries
+    static_libs = [lib.path for lib in libs if lib.kind == "static"]
+    return _render(
+        "CMakeLists.txt.j2",
+        plan=plan,
+        name=name,
+        python_dir=python_dir,
+        toolchain_file=toolchain_file if plan.platform != "windows" else None,
+        objects=[obj.path for obj in plan.objects],
+        static_libs=static_libs,
+        grouped=plan.platform == "linux" and len(static_libs) > 1,
+        dynamic_libs=[lib.name for lib in libs if lib.kind == "dynamic"],
+        system_libs=[lib.name for lib in libs if lib.kind == "system"],
+        frameworks=[lib.name for lib in libs if lib.kind == "framework"],
+        export_flag=export_dynamic_flag(plan) if plan.export_dynamic else None,
+        runtime_files=list(plan.runtime_files),
+    )
+
+
+def render_response_file(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> str:
+    """A response file (`clang @link.rsp`) with every link input of the plan, one argument per line."""
+    return _render("link.rsp.j2", args=gnu_link_args(plan, python_dir, extra_objects))
+
+
+def render_cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> str:
+    """The lines a Cargo build script prints (`println!`) to link the plan."""
+    return _render("cargo-link.txt.j2", lines=cargo_lines(plan, python_dir, extra_objects))
+
+
+def render_pyo3_config(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> str:
+    """A PYO3_CONFIG_FILE whose extra_build_script_line entries link the plan."""
+    return _render("pyo3-config.txt.j2", lines=pyo3_config_lines(plan, python_dir, extra_objects))
+
+
+# What each output format consists of (plan.json is always written: it explains the other files).
+# config.o is the compiled config.c, which relink.render.project compiles; the rest is rendered here.
+FORMAT_FILES = {
+    "cmake": ("CMakeLists.txt", "config.c", "main.c"),
+    "rsp": ("config.c", "config.o", "link.rsp"),
+    "cargo": ("config.c", "config.o", "cargo-link.txt"),
+    "pyo3": ("config.c", "config.o", "pyo3-config.txt"),
+    "json": (),
+}
+FORMATS = (*FORMAT_FILES, "all")
+
+
+def expand_formats(formats: Iterable[str]) -> list[str]:
+    """The formats named (\"all\" is every one), deduplicated; RelinkError(USAGE) for an unknown one."""
+    chosen = list(dict.fromkeys(formats))
+    for fmt in chosen:
+        if fmt not in FORMATS:
+            raise RelinkError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})", ExitCode.USAGE)
+    return list(FORMAT_FILES) if "all" in chosen else chosen
+
+
+def render_files(
+    plan: LinkPlan, python_dir: str, formats: Iterable[str], *, name: str = "python",
+    toolchain_file: str | None = None, inittab_object: str = "config.o",
+) -> dict[str, str]:
+    """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o excluded.
+    `inittab_object` is where the link arguments expect the compiled config.c."""
+    files = {"plan.json": plan.to_json_text()}
+    for fmt in expand_formats(formats):
+        if fmt == "json":
+            continue
+        files["config.c"] = render_config_c(plan)
+        if fmt == "cmake":
+            files["CMakeLists.txt"] = render_cmake(plan, python_dir, name=name, toolchain_file=toolchain_file)
+            files["main.c"] = render_main_c(plan)
+        elif fmt == "rsp":
+            files["link.rsp"] = render_response_file(plan, python_dir, [inittab_object])
+        elif fmt == "cargo":
+            files["cargo-link.txt"] = render_cargo_lines(plan, python_dir, [inittab_object])
+        elif fmt == "pyo3":
+            files["pyo3-config.txt"] = render_pyo3_config(plan, python_dir, [inittab_object])
+    return dict(sorted(files.items()))

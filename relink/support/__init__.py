@@ -1,0 +1,24 @@
+"""Shared plumbing every stage uses: the cache, progress output and running CMake.
+
+Owns the cache folder, its locks and atomic publishing (`cache`), byte and step progress on stderr
+(`progress`, `steps`), and CMake + Ninja runs with logs (`cmake_runner`). Knows nothing about Python.
+"""
+
+from __future__ import annotations
+
+from relink.lazy import lazy_exports
+
+_EXPORTS = {
+    "atomic_write_bytes": "cache",
+    "cache_root": "cache",
+    "entry_lock": "cache",
+    "publish_dir": "cache",
+    "sha256_file": "cache",
+    "staging_dir": "cache",
+    "configure_and_build": "cmake_runner",
+    "ByteProgress": "progress",
+    "human_bytes": "progress",
+    "StepReporter": "steps",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
