@@ -2,6 +2,7 @@
 
 Each subcommand lives in a module of `relink.commands` that registers its parser; this module only
 assembles them, runs the chosen one, and turns a `RelinkError` into one line on stderr and its code.
+Only the chosen command's module is imported (all of them for `relink --help`), so start-up stays fast.
 """
 
 from __future__ import annotations
@@ -11,13 +12,24 @@ import os
 import sys
 
 from relink import __version__
-from relink.commands import COMMAND_MODULES
+from relink.commands import COMMANDS, command_modules
 from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
 
 __all__ = ["main", "build_parser"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _commands_for(argv: list[str] | None) -> list[str] | None:
+    """The commands whose parsers `argv` needs: the one it names, none for `--version`, else all (None)."""
+    if argv is None:
+        return None
+    for word in argv:
+        if not word.startswith("-"):
+            return [word] if word in COMMANDS else None
+    return [] if "--version" in argv and not {"-h", "--help"} & set(argv) else None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`'s command only; for every command when `argv` is None or names none."""
     parser = argparse.ArgumentParser(
         prog="relink",
         description="Relink python-build-standalone full archives into custom executables.",
@@ -26,13 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"relink {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in command_modules(_commands_for(argv)):
         module.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

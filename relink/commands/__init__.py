@@ -1,12 +1,35 @@
 """Subcommand modules of the `relink` CLI; each has `register(subparsers)` that sets `func`.
 
-The order here is the order in `relink --help`.
+`COMMANDS` maps each command name to the module that registers it, in `relink --help` order. The CLI
+imports only the module of the command being run, so one command never pays for another's imports.
 """
 
 from __future__ import annotations
 
-from relink.commands import build, cmake_dir, dist, extract, fetch, info, licenses, lower, plan, toolchain, verify
+import importlib
+from types import ModuleType
 
-COMMAND_MODULES = [build, info, extract, toolchain, lower, plan, cmake_dir, licenses, verify, dist, fetch]
+__all__ = ["COMMANDS", "command_modules"]
 
-__all__ = ["COMMAND_MODULES"]
+COMMANDS = {
+    "build": "build",
+    "info": "info",
+    "extensions": "info",
+    "extract": "extract",
+    "toolchain": "toolchain",
+    "lower": "lower",
+    "plan": "plan",
+    "generate": "plan",
+    "link-args": "plan",
+    "cmake-dir": "cmake_dir",
+    "licenses": "licenses",
+    "verify": "verify",
+    "dist": "dist",
+    "fetch": "fetch",
+}
+
+
+def command_modules(commands: list[str] | None = None) -> list[ModuleType]:
+    """The modules registering `commands` (names from `COMMANDS`), or every command module (in help order)."""
+    names = dict.fromkeys(COMMANDS[name] for name in (COMMANDS if commands is None else commands))
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]

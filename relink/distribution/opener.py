@@ -10,15 +10,17 @@ knows nothing about building or planning.
 from __future__ import annotations
 
 import abc
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relink.distribution.archive import archive_compression, read_metadata_member
-from relink.distribution.extraction import ArchiveCache, archive_sha256
 from relink.distribution.metadata import PythonJson, check_relative_path, parse_python_json
 from relink.errors import RelinkError
+
+if TYPE_CHECKING:
+    from relink.distribution.extraction import ArchiveCache
 
 # Files that carry machine code or bitcode: what identifies an extracted folder's contents.
 OBJECT_SUFFIXES = (".o", ".a", ".obj", ".lib")
@@ -111,6 +113,9 @@ class _Archive(Distribution):
     @property
     def cache(self) -> ArchiveCache:
         if self._cache is None:
+            # Imported here: `relink info` reads only PYTHON.json and should not pay for the cache's locks.
+            from relink.distribution.extraction import ArchiveCache, archive_sha256
+
             listed = self.metadata.build_info.listed_paths()
             self._cache = ArchiveCache(self.source, archive_sha256(self.source), listed)
         return self._cache
@@ -178,6 +183,10 @@ def open_distribution(source: str | os.PathLike[str]) -> Distribution:
 def distribution_identity(dist: Distribution) -> str:
     """A digest naming the distribution's contents: the archive's sha256, or for an extracted folder its
     location, PYTHON.json and the size and mtime of every object and library in it."""
+    import hashlib
+
+    from relink.distribution.extraction import archive_sha256
+
     if dist.source.is_file():
         return archive_sha256(dist.source)
     root = dist.extract()
