@@ -74,11 +74,15 @@ class BuildResult:
 
 
 def _check_output_writable(output: Path) -> None:
-    directory = output.parent
+    """Refuse an OUT that cannot be written, before any work. Missing folders are fine: they are created
+    (only once the executable is ready), so the nearest existing one must be a writable folder."""
     if output.is_dir():
         raise RelinkError(f"{output}: output path is a directory; name the executable to write")
+    directory = output.absolute().parent
+    while not directory.exists() and not directory.is_symlink():
+        directory = directory.parent
     if not directory.is_dir():
-        raise RelinkError(f"{output}: output folder {directory} does not exist")
+        raise RelinkError(f"{output}: {directory} is not a folder, so the output folder cannot be created")
     if not os.access(directory, os.W_OK):
         raise RelinkError(f"{output}: output folder {directory} is not writable")
 
@@ -129,6 +133,7 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
     interpreter, relinked = _interpreter(dist, plan, request, reporter)
     with reporter.step("embed"):
+        request.output.parent.mkdir(parents=True, exist_ok=True)
         write_executable(interpreter, archive, request.output)
     with reporter.step("licenses") as record:
         from relink.report import license_report_from_plan, write_license_report

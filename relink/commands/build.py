@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from relink import json_output
 from relink.errors import EXIT_CODES_HELP
 
 __all__ = ["register"]
@@ -94,7 +94,7 @@ def _build(args: argparse.Namespace) -> int:
     reporter = StepReporter("json" if args.json else "quiet" if args.quiet else "text")
     result = build_onefile(request, reporter)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json_output.dumps(result.to_json()))
     elif not args.quiet:
         print(f"{result.output} ({result.size / 1e6:.1f} MB, {len(result.extensions)} builtin modules, "
               f"{result.modules} embedded Python modules{'' if result.relinked else ', interpreter from cache'})")

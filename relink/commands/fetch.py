@@ -7,16 +7,14 @@ and its output: the archive's path on stdout, or a JSON record with `--json`. Fe
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 
-from relink.distribution import MIRROR_ENV, DistRequest, FetchResult, fetch_distribution, fetch_url, parse_dist_request
+from relink import json_output
+from relink.distribution import MIRROR_ENV, DistRequest, FetchResult, fetch_distribution, fetch_url, parse_dist_name
 from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
 
 __all__ = ["register", "request_from_args"]
-
-_BARE_VERSION = re.compile(r"\d+\.\d+(?:\.\d+(?:(?:a|b|rc)\d+)?)?")
 
 _DESCRIPTION = f"""\
 Download a python-build-standalone full archive (cpython-X.Y.Z+TAG-TRIPLE-OPTIONS-full.tar.zst) into relink's
@@ -36,16 +34,12 @@ SHA256SUMS beside it). The same names and URLs work as DIST for every other comm
 
 def request_from_args(args: argparse.Namespace) -> DistRequest:
     """The `DistRequest` for WHAT plus --release/--target/--flavor; an option contradicting WHAT is refused."""
-    if _BARE_VERSION.fullmatch(args.what):
-        named = DistRequest(args.what)
-    else:
-        parsed = parse_dist_request(args.what)
-        if parsed is None:
-            raise RelinkError(
-                f"{args.what!r} is not a version (3.12, 3.12.7), a name (cpython-3.12.7+20241016-…) or a URL",
-                ExitCode.USAGE,
-            )
-        named = parsed
+    named = parse_dist_name(args.what)
+    if named is None:
+        raise RelinkError(
+            f"{args.what!r} is not a version (3.12, 3.12.7), a name (cpython-3.12.7+20241016-…) or a URL",
+            ExitCode.USAGE,
+        )
     release = None if args.release in (None, "latest") else args.release
     if release is not None and not re.fullmatch(r"\d{8}", release):
         raise RelinkError(f"--release must be 'latest' or a YYYYMMDD tag, got {release!r}", ExitCode.USAGE)
@@ -74,10 +68,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _report(result: FetchResult, args: argparse.Namespace) -> None:
     if args.json:
-        print(json.dumps({
+        print(json_output.dumps({
             "path": str(result.path), "asset": result.asset, "url": result.url, "release": result.tag,
             "sha256": result.sha256, "verified": result.sha256 is not None, "cached": result.cached,
-        }, indent=2))
+        }))
         return
     if result.cached and not args.quiet:
         print(f"relink: {result.asset} is already in the cache", file=sys.stderr)

@@ -8,10 +8,10 @@ object sizes when the distribution's files are available (an archive is scanned 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from relink import json_output
 from relink.distribution import Distribution, open_distribution
 from relink.errors import EXIT_CODES_HELP
 
@@ -161,7 +161,7 @@ def _group_links(links: list[dict[str, Any]]) -> dict[str, list[str]]:
 def _run_info(args: argparse.Namespace) -> int:
     summary = info_summary(open_distribution(args.dist))
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json_output.dumps(summary))
     else:
         _print_info(summary)
     return 0
@@ -170,7 +170,7 @@ def _run_info(args: argparse.Namespace) -> int:
 def _run_extensions(args: argparse.Namespace) -> int:
     rows = extension_rows(open_distribution(args.dist))
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json_output.dumps({"extensions": rows}))
     else:
         _print_table(rows)
     return 0

@@ -9,8 +9,8 @@ This module owns the selection options every planning command shares (`--extensi
 from __future__ import annotations
 
 import argparse
-import json
 
+from relink import json_output
 from relink.commands.toolchain import add_consumer_arguments, gate_from_args
 from relink.distribution import Distribution, open_distribution
 from relink.errors import EXIT_CODES_HELP
@@ -109,7 +109,7 @@ def _run_link_args(args: argparse.Namespace) -> int:
     extra = [str(inittab_object(plan, python_dir, args.cc))]
     render = {"gnu": gnu_link_args, "cargo": cargo_lines, "pyo3": pyo3_config_lines}[args.format]
     lines = render(plan, python_dir.as_posix(), extra)
-    print(json.dumps(lines, indent=2) if args.json else "\n".join(lines))
+    print(json_output.dumps({"format": args.format, "arguments": lines}) if args.json else "\n".join(lines))
     return 0
 
 

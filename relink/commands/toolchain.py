@@ -7,8 +7,8 @@ the same `--cc/--linker/--rustc` options and the `--skip-toolchain-check` overri
 from __future__ import annotations
 
 import argparse
-import json
 
+from relink import json_output
 from relink.distribution import Distribution
 from relink.errors import ExitCode, RelinkError
 from relink.toolchain import ToolchainReport, pinned_toolchain, run_gate
@@ -69,7 +69,7 @@ def _check(args: argparse.Namespace) -> int:
     report = run_gate(args.dist, cc=args.cc, rustc=args.rustc, linker=args.linker, allow_mismatch=True)
     # The full report is printed before refusing, so the user sees every consumer's verdict.
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        print(json_output.dumps(report.to_json()))
     else:
         _print_report(report)
     if report.refused:

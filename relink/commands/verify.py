@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from typing import TYPE_CHECKING
 
 from relink.distribution import open_distribution
+from relink import json_output
 from relink.errors import EXIT_CODES_HELP, ExitCode
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = verify_binary(args.binary, _expectations(args))
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        print(json_output.dumps(report.to_json()))
     else:
         _print(report)
     for problem in report.problems:

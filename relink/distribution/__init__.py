@@ -22,6 +22,7 @@ _EXPORTS = {
     "ObjectFileFormat": "metadata",
     "PythonJson": "metadata",
     "DistRequest": "pbs_assets",
+    "parse_dist_name": "pbs_assets",
     "parse_dist_request": "pbs_assets",
     "FetchResult": "fetch",
     "MIRROR_ENV": "fetch",

@@ -27,7 +27,7 @@ from relink.distribution.pbs_assets import (
     DistRequest,
     default_build_options,
     host_triple,
-    parse_dist_request,
+    parse_dist_name,
     parse_sha256_file,
     parse_sha256sums,
     pick_asset,
@@ -227,19 +227,20 @@ def fetch_url(url: str, *, insecure: bool = False, quiet: bool = False) -> Fetch
 
 
 def is_remote_source(text: str) -> bool:
-    """Whether `text` names something to fetch: an http(s) URL or a `cpython-3.12…` distribution name."""
-    return text.startswith(("http://", "https://")) or parse_dist_request(text) is not None
+    """Whether `text` names something to fetch: an http(s) URL, a version (3.12) or a `cpython-3.12…` name."""
+    return text.startswith(("http://", "https://")) or parse_dist_name(text) is not None
 
 
 def resolve_distribution_source(text: str, *, insecure: bool = False, quiet: bool = False) -> Path:
-    """A local archive for `text`: a `cpython-3.12[.Z][+TAG][-TRIPLE[-OPTIONS]]` name is fetched from the
-    release server (`$RELINK_PBS_MIRROR` or GitHub), an http(s) URL is downloaded; both land in the cache."""
+    """A local archive for `text`: a version (`3.12`) or a `cpython-3.12[.Z][+TAG][-TRIPLE[-OPTIONS]]` name is
+    fetched from the release server (`$RELINK_PBS_MIRROR` or GitHub), an http(s) URL is downloaded; both land
+    in the cache."""
     if text.startswith(("http://", "https://")):
         return fetch_url(text, insecure=insecure, quiet=quiet).path
-    request = parse_dist_request(text)
+    request = parse_dist_name(text)
     if request is None:
         raise RelinkError(
-            f"{text!r} is not a distribution name (e.g. cpython-3.12, cpython-3.12.7+20241016) or an http(s) URL",
+            f"{text!r} is not a version (3.12), a distribution name (cpython-3.12.7+20241016) or an http(s) URL",
             ExitCode.USAGE,
         )
     return fetch_distribution(request, insecure=insecure, quiet=quiet).path

@@ -140,6 +140,16 @@ class _Archive(Distribution):
         return {rel: index[rel].size for rel in self.metadata.build_info.listed_paths()}
 
 
+_LOCAL_SUFFIXES = (".tar.zst", ".tar.gz", ".tgz", ".json")
+
+
+def _names_a_local_file(text: str) -> bool:
+    """Whether a DIST argument can only mean a file: a path with a folder, or an archive/JSON file name."""
+    if text.startswith(("http://", "https://")):
+        return False
+    return os.sep in text or text.startswith(".") or text.endswith(_LOCAL_SUFFIXES)
+
+
 def _read_json_file(path: Path) -> PythonJson:
     try:
         data = path.read_bytes()
@@ -156,9 +166,17 @@ def open_distribution(source: str | os.PathLike[str]) -> Distribution:
     an existing path is fetched into the cache first (`relink.distribution.fetch`).
     """
     if not os.path.exists(source):
+        text = os.fspath(source)
+        if _names_a_local_file(text):
+            # A typo in a path must not turn into a download (`cpython-3.12.7+…-full.tar.zst` is also a name).
+            from relink.distribution.pbs_assets import parse_dist_name
+
+            name = os.path.basename(text)
+            hint = f"; to download it, run `relink fetch {name}`" if parse_dist_name(name) else ""
+            raise RelinkError(f"{text}: no such file or folder (check the path{hint})")
         from relink.distribution.fetch import is_remote_source, resolve_distribution_source
-        if is_remote_source(os.fspath(source)):
-            source = resolve_distribution_source(os.fspath(source))
+        if is_remote_source(text):
+            source = resolve_distribution_source(text)
     path = Path(source)
     if path.is_dir():
         for root in (path, path.parent):

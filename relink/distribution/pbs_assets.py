@@ -25,6 +25,7 @@ __all__ = [
     "default_build_options",
     "host_triple",
     "parse_asset_name",
+    "parse_dist_name",
     "parse_dist_request",
     "parse_sha256_file",
     "parse_sha256sums",
@@ -101,6 +102,14 @@ def parse_dist_request(text: str) -> DistRequest | None:
             triple = match["rest"]
     tag = None if match["tag"] in (None, "latest") else match["tag"]
     return DistRequest(match["version"], tag, triple, options)
+
+
+def parse_dist_name(text: str) -> DistRequest | None:
+    """A distribution named the way `relink fetch` and every DIST argument take it: a bare version (`3.12`,
+    `3.12.7`: the newest build of the latest release for this machine) or a `cpython-…` name; else None."""
+    if re.fullmatch(_VERSION, text):
+        return DistRequest(text)
+    return parse_dist_request(text)
 
 
 def host_triple() -> str:

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from relink.errors import ExitCode, RelinkError
+from relink.json_output import SCHEMA_VERSION
 from relink.plan import COPYLEFT_FAMILIES, is_copyleft
 from relink.support import atomic_write_bytes
 
@@ -419,6 +420,7 @@ def license_report_from_plan(dist: Distribution, plan: LinkPlan) -> LicenseRepor
 
 def report_to_json(report: LicenseReport) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "name": report.name,
         "python_version": report.python_version,
         "target_triple": report.target_triple,

@@ -58,13 +58,21 @@ def publish_dir(staged: Path, entry: Path) -> None:
     os.replace(staged, entry)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `path` through a temporary file and a rename: readers see all of it or none."""
+    """Write `path` through a temporary file and a rename: readers see all of it or none. The file gets
+    the mode `open()` would give it (0644 under the usual umask), not mkstemp's private 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -8,11 +8,12 @@ machines can follow along; quiet mode prints nothing. Each finished step is also
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from relink import json_output
 
 __all__ = ["StepReporter"]
 
@@ -24,7 +25,7 @@ class StepReporter:
 
     def _emit(self, record: dict) -> None:
         if self.mode == "json":
-            print(json.dumps(record, sort_keys=True), file=sys.stderr, flush=True)
+            print(json_output.dumps(record, indent=None, sort_keys=True), file=sys.stderr, flush=True)
         elif self.mode == "text":
             if record["event"] == "start":
                 print(f"relink: {record['name']}…", file=sys.stderr, flush=True)

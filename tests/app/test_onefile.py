@@ -77,10 +77,11 @@ def test_build_writes_licenses_and_verifies_against_the_plan(tmp_path, elf_archi
     from relink.resources import toolchain_dir
     from relink.support.cmake_runner import configure_and_build
 
-    out = tmp_path / "app"
+    out = tmp_path / "new" / "folders" / "app"  # -o creates missing folders
     result = _build(str(elf_archive), "--app", str(_app(tmp_path / "src")), "-o", str(out))
     licenses = Path(result["licenses"])
-    assert licenses == tmp_path / "app.LICENSES.txt"
+    assert licenses == out.parent / "app.LICENSES.txt"
+    assert out.stat().st_mode & 0o777 == 0o755 and licenses.stat().st_mode & 0o777 == 0o644
     text = licenses.read_text()
     assert "Python-2.0" in text and "Zlib" in text and "OpenSSL" not in text
     verify = json.loads((Path(result["interpreter"]).parent / "verify.json").read_text())
@@ -192,13 +193,14 @@ def test_bad_input(case, tmp_path, elf_archive, cache, capsys):
                       "entry function 'volume' is not defined in module 'shapes'"),
         "syntax": (["--app", script], "shapes/__init__.py:2: SyntaxError"),
         "excluded": (["--app", script, "--exclude", "zlib"], "module 'zlib' is excluded (--exclude) but imported by"),
-        "no-folder": (["--app", script], "output folder"),
+        "no-folder": (["--app", script], "is not a folder, so the output folder cannot be created"),
     }
     extra, message = expected[case]
     if case == "syntax":
         (tmp_path / "src" / "shapes" / "__init__.py").write_text("import math\ndef area(r:\n")
     if case == "no-folder":
-        out = tmp_path / "missing" / "app"
+        (tmp_path / "a-file").write_text("")
+        out = tmp_path / "a-file" / "missing" / "app"
         args = [elf_archive, "-o", out]
     code, err = _fails(capsys, *args, *extra)
     assert code == ExitCode.INVALID_INPUT

@@ -14,6 +14,7 @@ from relink.distribution.pbs_assets import (
     default_build_options,
     host_triple,
     parse_asset_name,
+    parse_dist_name,
     parse_dist_request,
     parse_sha256_file,
     parse_sha256sums,
@@ -75,9 +76,17 @@ def test_dist_requests(text: str, request_: DistRequest) -> None:
     assert is_remote_source(text)
 
 
-@pytest.mark.parametrize("text", ["cpython", "python-3.12", "3.12", "cpython-3", "./cpython-3.12/x", "dist.tar.zst"])
-def test_not_dist_requests(text: str) -> None:
+@pytest.mark.parametrize("text", ["3.12", "3.12.7", "3.13.0rc2"])
+def test_bare_versions_are_fetched_like_relink_fetch_takes_them(text: str) -> None:
     assert parse_dist_request(text) is None
+    assert parse_dist_name(text) == DistRequest(text)
+    assert is_remote_source(text)
+
+
+@pytest.mark.parametrize("text", ["cpython", "python-3.12", "3", "3.12.x", "cpython-3", "./cpython-3.12/x",
+                                  "dist.tar.zst"])
+def test_not_dist_requests(text: str) -> None:
+    assert parse_dist_request(text) is None and parse_dist_name(text) is None
     assert not is_remote_source(text)
 
 

@@ -134,6 +134,21 @@ def test_open_distribution_fetches_names_and_urls(cache: Path, server: ReleaseHT
     assert resolve_distribution_source(url) == by_url.source  # cached now
 
 
+def test_a_bare_version_is_a_dist_everywhere_and_a_missing_local_archive_never_fetches(
+        cache: Path, server: ReleaseHTTPServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setenv("RELINK_PBS_MIRROR", server.url)
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--json", "3.11"]) == 0  # what `relink fetch 3.11` takes, `relink build 3.11` takes too
+    assert json.loads(capsys.readouterr().out)["python_version"] == "3.11.2"
+    before = len(server.requests())
+    for typo in (ASSET.replace("3.11.2", "3.11.3"), f"dists/{ASSET}"):
+        assert main(["info", typo]) == ExitCode.INVALID_INPUT
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{typo}: no such file or folder" in err and "relink fetch" in err
+    assert len(server.requests()) == before, "a file name that does not exist is not a download"
+
+
 def test_interrupted_transfer_resumes_with_a_range_request(cache: Path, server: ReleaseHTTPServer) -> None:
     cut = 10 << 20
     server.cuts[ASSET_PATH] = [cut]

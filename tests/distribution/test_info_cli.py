@@ -58,7 +58,9 @@ def test_info_json_on_windows_sample(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_extensions_on_sample_has_no_sizes(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = json.loads(run(capsys, "extensions", "--json", str(LINUX)))
+    document = json.loads(run(capsys, "extensions", "--json", str(LINUX)))
+    assert list(document) == ["schema_version", "extensions"] and document["schema_version"] == 1
+    rows = document["extensions"]
     by_name = {row["name"]: row for row in rows}
     assert len(by_name) == 104
     ssl = by_name["_ssl"]
@@ -77,12 +79,13 @@ def test_extensions_on_sample_has_no_sizes(capsys: pytest.CaptureFixture[str]) -
 
 def test_info_and_extensions_on_archive(capsys: pytest.CaptureFixture[str], archive: Path) -> None:
     summary = json.loads(run(capsys, "info", "--json", str(archive)))
+    assert next(iter(summary)) == "schema_version" and summary["schema_version"] == 1
     assert summary["form"] == "archive" and summary["archive_size"] == archive.stat().st_size
     assert summary["core"]["objects"] == 2  # config.o (the inittab object) is not counted
     assert summary["producer_llvm"] == "18.0.8"
     assert summary["crt"]["glibc_max_version"] == "2.28"
     assert f"({archive.stat().st_size} bytes)" in run(capsys, "info", str(archive))
-    rows = {row["name"]: row for row in json.loads(run(capsys, "extensions", "--json", str(archive)))}
+    rows = {row["name"]: row for row in json.loads(run(capsys, "extensions", "--json", str(archive)))["extensions"]}
     assert rows["_ssl"]["object_bytes"] == len(object_bytes("build/Modules/_ssl.o"))
     assert rows["sys"]["object_bytes"] == 0
     assert [link["kind"] for link in rows["_ssl"]["links"]] == ["static", "system"]

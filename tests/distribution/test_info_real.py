@@ -40,8 +40,9 @@ def test_info_and_extensions_commands(dist: Distribution, capsys: pytest.Capture
     assert summary["object_file_format"] == "llvm-bitcode" and summary["form"] == "archive"
     assert summary["extensions"]["total"] == len(dist.metadata.build_info.extensions)
     assert main(["extensions", "--json", str(dist.source)]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    for row in rows:
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema_version"] == 1
+    for row in document["extensions"]:
         if row["object_count"]:
             assert row["object_bytes"] > 0, row["name"]
 
