@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from relink.distribution.archive import MemberInfo, scan_archive
+from relink.distribution.safe_tree import TreeConflict, move_tree
 from relink.errors import RelinkError
 from relink.support import atomic_write_bytes, cache_root, entry_lock, publish_dir, sha256_file, staging_dir
 
@@ -130,7 +131,11 @@ class ArchiveCache:
                 self._check(scanned, selectors)
                 if any(stage.iterdir()):  # an index-only pass extracts nothing
                     if self.root.exists():
-                        _merge(stage, self.root)
+                        try:
+                            move_tree(stage, self.root)
+                        except TreeConflict as error:
+                            raise RelinkError(f"{self.archive}: cannot add to the cache entry {self.root}: "
+                                              f"{error} (remove the entry and retry)") from None
                     else:
                         publish_dir(stage, self.root)
             payload = {name: [info.kind, info.size] for name, info in sorted(scanned.items())}
@@ -148,11 +153,3 @@ class ArchiveCache:
         if unknown:
             raise RelinkError(f"{self.archive}: no member python/{unknown[0]} in the archive")
 
-
-def _merge(stage: Path, entry: Path) -> None:
-    """Move every file and link of `stage` into `entry`, each by an atomic rename."""
-    for folder, dirnames, filenames in os.walk(stage):
-        relative = Path(folder).relative_to(stage)
-        (entry / relative).mkdir(parents=True, exist_ok=True)
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(folder, d))]:
-            os.replace(os.path.join(folder, name), entry / relative / name)
