@@ -30,7 +30,15 @@ from relink.app.payload import (
 from relink.distribution import Distribution, distribution_identity, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.resources import templates_dir, toolchain_dir
-from relink.support import StepReporter, cache_root, configure_and_build, entry_lock, publish_dir, staging_dir
+from relink.support import (
+    StepReporter,
+    cache_root,
+    configure_and_build,
+    entry_lock,
+    publish_dir,
+    refuse_overwriting_inputs,
+    staging_dir,
+)
 from relink.toolchain import pinned_toolchain
 
 __all__ = ["BuildRequest", "BuildResult", "build_onefile", "resolve_extensions_spec", "verify_interpreter",
@@ -101,9 +109,21 @@ def _open(request: BuildRequest, reporter: StepReporter) -> tuple[Distribution, 
     return dist, root
 
 
+def _check_outputs_are_not_inputs(request: BuildRequest) -> None:
+    inputs: list[tuple[Path, str]] = []
+    if request.dist is not None and os.path.exists(request.dist):
+        inputs.append((Path(request.dist), "the distribution"))
+    if request.app is not None:
+        inputs.append((request.app.path, "the app"))
+        inputs += [(folder, "an --include folder") for folder in request.app.includes]
+    licenses = request.output.with_name(f"{request.output.name}.LICENSES.txt")
+    refuse_overwriting_inputs([request.output, licenses], inputs)
+
+
 def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -> BuildResult:
     reporter = reporter or StepReporter()
     _check_output_writable(request.output)
+    _check_outputs_are_not_inputs(request)
     if request.app is not None:
         check_app(request.app)
     dist, root = _open(request, reporter)
@@ -188,7 +208,7 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
     The cache key is the content of the generated project (plan, config.c, launcher, CMakeLists.txt)
     plus the toolchain and options, so any change to what would be linked links again.
     """
-    from relink.render import python_dir_for, render_project
+    from relink.render import MANIFEST, python_dir_for, render_project
 
     with tempfile.TemporaryDirectory(prefix="relink-project-", dir=cache_root()) as tmp:
         project = render_project(plan, dist, Path(tmp) / "project", ["cmake"], name="python",
@@ -210,7 +230,7 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
             "relink": __version__, "toolchain": pinned_toolchain().version,
             "strip": request.strip, "definitions": definitions,
         }, sort_keys=True).encode())
-        for path in sorted(project.iterdir()):
+        for path in sorted(p for p in project.iterdir() if p.name != MANIFEST):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         entry = cache_root() / "interpreters" / digest.hexdigest()[:20]
         binary = entry / "python"

@@ -116,9 +116,10 @@ def _module_builtin_imports(path, in_stdlib, memo):
         result += [[name, optional] for name in names if name in sys.builtin_module_names]
     if memo:
         os.makedirs(os.path.dirname(memo), exist_ok=True)
-        with open(memo + ".imports.json.partial", "w") as f:
+        partial = f"{memo}.imports.json.{os.getpid()}.partial"  # per process: builds share this cache
+        with open(partial, "w") as f:
             json.dump(result, f)
-        os.replace(memo + ".imports.json.partial", memo + ".imports.json")
+        os.replace(partial, memo + ".imports.json")
     return result
 
 
@@ -163,7 +164,7 @@ def compile_all(request):
             continue
         data = _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
         os.makedirs(os.path.dirname(item["target"]), exist_ok=True)
-        partial = item["target"] + ".partial"
+        partial = f"{item['target']}.{os.getpid()}.partial"  # per process: builds share the pyc cache
         with open(partial, "wb") as f:
             f.write(data)
         os.replace(partial, item["target"])

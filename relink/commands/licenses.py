@@ -14,7 +14,7 @@ from relink.commands.plan import add_selection_arguments, plan_from_args
 from relink.errors import EXIT_CODES_HELP
 from relink.plan import SELECTION_HELP
 from relink.report import license_report_from_plan, render_json, render_spdx_json, render_spdx_tag_value, render_text
-from relink.support import atomic_write_bytes
+from relink.support import atomic_write_bytes, refuse_overwriting_inputs
 
 __all__ = ["register", "run"]
 
@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     report = license_report_from_plan(dist, plan)
     output = RENDERERS[args.format](report)
     if args.output:
+        refuse_overwriting_inputs([Path(args.output)], [(dist.source, "the distribution")])
         atomic_write_bytes(Path(args.output), output.encode("utf-8"))
         print(f"{args.output}: {args.format} license report for {len(report.components)} components")
     else:

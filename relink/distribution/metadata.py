@@ -502,12 +502,75 @@ def _build_info(reader: _Reader) -> BuildInfo:
     )
 
 
+# Bounds on what a PYTHON.json may contain: real ones are about 100 KB, 6 levels deep, with small numbers.
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+_MAX_DEPTH = 32
+_MAX_NUMBER_CHARS = 32
+_VERSION = re.compile(r"\d{1,4}\.\d{1,4}\.\d{1,4}(?:(?:a|b|rc)\d{1,4})?\+?[A-Za-z0-9.+]{0,32}")
+_MAJOR_MINOR = re.compile(r"\d{1,4}\.\d{1,4}")
+_TRIPLE = re.compile(r"[A-Za-z0-9_.]+(?:-[A-Za-z0-9_.]+){1,4}")
+
+
+def _number(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        if len(text) > _MAX_NUMBER_CHARS:
+            raise ValueError(f"a number of {len(text)} characters")
+        return kind(text)
+
+    return parse
+
+
+def _check_document(document: Any, where: str) -> None:
+    """Refuse nesting deeper than _MAX_DEPTH and strings that are not valid Unicode (lone surrogates)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise RelinkError(f"{where}: PYTHON.json nests deeper than {_MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            items = [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            items = value
+        else:
+            items = [value]
+        for item in items:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise RelinkError(f"{where}: PYTHON.json has a string that is not valid Unicode "
+                                      f"({item[:40]!r})") from None
+            elif isinstance(item, (dict, list)) and item is not value:
+                stack.append((item, depth + 1))
+
+
+def _load(data: bytes | str, where: str) -> Any:
+    if len(data) > MAX_METADATA_BYTES:
+        raise RelinkError(f"{where}: PYTHON.json is larger than {MAX_METADATA_BYTES} bytes")
+    try:
+        document = json.loads(data, parse_int=_number(int), parse_float=_number(float),
+                              parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise RelinkError(f"{where}: PYTHON.json is not valid JSON ({error})") from None
+    except RecursionError:
+        raise RelinkError(f"{where}: PYTHON.json nests deeper than {_MAX_DEPTH} levels") from None
+    _check_document(document, where)
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _checked(value: str, pattern: re.Pattern[str], field_name: str, expected: str, where: str) -> str:
+    if not pattern.fullmatch(value):
+        raise RelinkError(f"{where}: PYTHON.json field {field_name!r} is {value[:60]!r}, expected {expected}")
+    return value
+
+
 def parse_python_json(data: bytes | str, where: str) -> PythonJson:
     """Parse PYTHON.json text; `where` names the file (or archive) in every error message."""
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RelinkError(f"{where}: PYTHON.json is not valid JSON ({error})") from None
+    document = _load(data, where)
     top = _Reader(document, "", where)
     version = top.raw("version", True)
     if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
@@ -519,11 +582,12 @@ def parse_python_json(data: bytes | str, where: str) -> PythonJson:
     implementation_version = top.strs("python_implementation_version")
     return PythonJson(
         version=version,
-        target_triple=top.req_str("target_triple"),
+        target_triple=_checked(top.req_str("target_triple"), _TRIPLE, "target_triple", "a target triple", where),
         optimizations=optimizations,
         build_options=top.str("build_options") or optimizations,
-        python_version=top.req_str("python_version"),
-        python_major_minor_version=top.req_str("python_major_minor_version"),
+        python_version=_checked(top.req_str("python_version"), _VERSION, "python_version", "like 3.12.7", where),
+        python_major_minor_version=_checked(top.req_str("python_major_minor_version"), _MAJOR_MINOR,
+                                            "python_major_minor_version", "like 3.12", where),
         python_tag=top.req_str("python_tag"),
         libpython_link_mode=top.req_str("libpython_link_mode"),
         build_info=_build_info(top.obj("build_info")),

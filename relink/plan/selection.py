@@ -10,7 +10,6 @@ Policy tables (bootstrap modules, copyleft licenses, baseline system libraries) 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from relink.plan.policy import (
     is_baseline_link,
     is_test_module,
 )
+from relink.plan.safety import LIBRARY_NAME, check_plan_values
 
 __all__ = ["PRESETS", "DEFAULT_SPEC", "SELECTION_HELP", "ExtensionsSpec", "parse_extensions_spec", "make_plan"]
 
@@ -47,7 +47,6 @@ filters (applied to the preset; an explicit +NAME they forbid is an error):
   --no-libraries  leave out every extension that links any library beyond the OS baseline above,
                   including static libraries shipped in the distribution (zlib, OpenSSL, ...)"""
 
-_LIBRARY_NAME = re.compile(r"[A-Za-z0-9_.+\-]+")
 
 
 def _usage(message: str) -> RelinkError:
@@ -131,7 +130,7 @@ def _unlinkable(variant: ExtensionVariant, static_only: bool) -> str | None:
         target = "; this target loads extensions only as builtins" if static_only else ""
         return f"shared-only: no objects to link, only a shared library{where}{target}"
     for link in variant.links:
-        if not _LIBRARY_NAME.fullmatch(link.name):
+        if not LIBRARY_NAME.fullmatch(link.name):
             return f"its link entry '{link.name}' is not a library name (a PYTHON.json bug)"
     return None
 
@@ -250,7 +249,8 @@ def make_plan(
             raise _usage(f"cannot add '{name}': {problem}")
         selector.choose(variant, f"+{name}")
 
-    return _assemble(meta, spec, selector, platform, libc, static_only, no_copyleft, no_libraries, export_dynamic)
+    plan = _assemble(meta, spec, selector, platform, libc, static_only, no_copyleft, no_libraries, export_dynamic)
+    return check_plan_values(plan, str(dist.source) if isinstance(dist, Distribution) else "PYTHON.json")
 
 
 class _Ordered:

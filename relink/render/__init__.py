@@ -17,6 +17,7 @@ _EXPORTS = {
     "cargo_lines": "linkargs",
     "gnu_link_args": "linkargs",
     "pyo3_config_lines": "linkargs",
+    "MANIFEST": "project",
     "inittab_object": "project",
     "python_dir_for": "project",
     "render_project": "project",

@@ -11,13 +11,20 @@ build-script lines, a PyO3 config file and the plan's JSON. Pure: no files are w
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 
 import jinja2
 
 from relink.errors import ExitCode, RelinkError
 from relink.plan import LinkPlan
-from relink.render.linkargs import cargo_lines, export_dynamic_flag, gnu_link_args, pyo3_config_lines
+from relink.render.linkargs import (
+    cargo_lines,
+    check_local_path,
+    export_dynamic_flag,
+    gnu_link_args,
+    pyo3_config_lines,
+)
 from relink.resources import templates_dir
 
 __all__ = [
@@ -32,6 +39,10 @@ __all__ = [
     "render_pyo3_config",
     "render_response_file",
 ]
+
+
+# Plan values are checked in relink.plan.safety; these are the local paths and names added here.
+_TARGET_NAME = re.compile(r"[A-Za-z0-9_.+\-]+")
 
 
 def _rsp_quote(arg: str) -> str:
@@ -142,6 +153,11 @@ def render_files(
 ) -> dict[str, str]:
     """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o excluded.
     `inittab_object` is where the link arguments expect the compiled config.c."""
+    if not _TARGET_NAME.fullmatch(name):
+        raise RelinkError(f"--name {name!r}: use letters, digits, '_', '.', '+' or '-'", ExitCode.USAGE)
+    for what, path in (("the distribution's folder", python_dir), ("the inittab object", inittab_object),
+                       ("the toolchain file", toolchain_file or "")):
+        check_local_path(path, what)
     files = {"plan.json": plan.to_json_text()}
     for fmt in expand_formats(formats):
         if fmt == "json":

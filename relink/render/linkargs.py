@@ -11,11 +11,27 @@ libraries, frameworks, `.lib` names and DLL import libraries on Windows, and the
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Sequence
 
+from relink.errors import RelinkError
 from relink.plan import LinkPlan, PlannedLibrary
 
-__all__ = ["cargo_lines", "gnu_link_args", "pyo3_config_lines", "export_dynamic_flag"]
+__all__ = ["cargo_lines", "check_local_path", "gnu_link_args", "pyo3_config_lines", "export_dynamic_flag"]
+
+# Plan values are checked in relink.plan.safety; local paths (the distribution's folder, config.o) may hold
+# spaces but nothing that ends a Cargo line, a CMake string or a response-file argument.
+_UNWRITABLE_PATH = re.compile(r"[\x00-\x1f\x7f\"\\$;]")
+
+
+def check_local_path(path: str, what: str) -> str:
+    """Refuse a local path that generated files cannot carry (RelinkError naming it); return it."""
+    if _UNWRITABLE_PATH.search(path):
+        raise RelinkError(
+            f"{path!r}: {what} has a quote, backslash, '$', ';' or control character, which generated "
+            "CMake, Cargo and response files cannot carry; use a plain folder (e.g. RELINK_CACHE_DIR)"
+        )
+    return path
 
 
 def _abs(python_dir: str, rel: str) -> str:
@@ -46,7 +62,8 @@ def gnu_link_args(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] 
     """Arguments for a GNU-style compiler driver (clang/gcc) linking the plan: objects, then static
     libraries (in a --start-group/--end-group on ELF targets, since PYTHON.json's order is not always
     dependency order), then system libraries and frameworks, then the export flag if asked."""
-    args = list(extra_objects) + [_abs(python_dir, obj.path) for obj in plan.objects]
+    check_local_path(python_dir, "the distribution's folder")
+    args = [check_local_path(obj, "an extra object") for obj in extra_objects] + [_abs(python_dir, obj.path) for obj in plan.objects]
     static = [_abs(python_dir, lib.path) for lib in plan.libraries if lib.kind == "static" and lib.path]
     grouped = plan.platform == "linux" and len(static) > 1
     args += (["-Wl,--start-group"] if grouped else []) + static + (["-Wl,--end-group"] if grouped else [])
@@ -78,7 +95,8 @@ def cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = 
     framework`."""
     if plan.platform == "linux":
         return [f"cargo:rustc-link-arg={arg}" for arg in gnu_link_args(plan, python_dir, extra_objects)]
-    lines = [f"cargo:rustc-link-arg={obj}" for obj in extra_objects]
+    check_local_path(python_dir, "the distribution's folder")
+    lines = [f"cargo:rustc-link-arg={check_local_path(obj, 'an extra object')}" for obj in extra_objects]
     lines += [f"cargo:rustc-link-arg={_abs(python_dir, obj.path)}" for obj in plan.objects]
     searches: dict[str, None] = {}
     libs: list[str] = []

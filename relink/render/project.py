@@ -4,12 +4,15 @@
 This module owns the side effects around the pure renderers: extracting exactly the files a plan links
 (objects, static libraries, headers), compiling config.c with the distribution's `inittab_cflags`, and
 publishing an output directory atomically (written under a temporary name beside it, then renamed), so
-nothing half-written is ever left where a later run or build would trust it.
+nothing half-written is ever left where a later run or build would trust it, and never touching a file
+in it that relink did not write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -25,9 +28,10 @@ from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, staging_dir
 from relink.toolchain import pinned_toolchain
 
-__all__ = ["compile_inittab", "inittab_object", "python_dir_for", "render_project"]
+__all__ = ["MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project"]
 
-_MARKER = "plan.json"
+# Lists the files relink wrote into an output folder, with their sha256 (see render_project).
+MANIFEST = ".relink-generated.json"
 
 
 def python_dir_for(plan: LinkPlan, dist: Distribution) -> Path:
@@ -88,17 +92,19 @@ def render_project(
 ) -> Path:
     """Write the files of `formats` (see FORMAT_FILES; "all" for every one) plus plan.json to `out_dir`.
 
-    The directory is written under a temporary name beside `out_dir` and renamed into place; an existing
-    `out_dir` is replaced only if it is empty or an earlier output (it holds plan.json). The rsp, cargo
-    and pyo3 formats compile config.c to config.o with `cc` (default: the pinned clang); their
-    arguments name it at its final place. `python_dir` overrides where the distribution's files are
-    (default: extracted from `dist`). `main_c` replaces the generated launcher (the cmake format's
-    main.c), e.g. with relink build's single-file launcher. Returns the absolute output directory.
+    A new `out_dir` is written under a temporary name beside it and renamed into place. An existing one
+    must be empty or an earlier output: it holds MANIFEST, which lists the files relink wrote there with
+    their sha256. Only those files are replaced (each by a rename) or, when no longer generated, removed,
+    and only while unchanged; a file relink did not write is never touched, and one it would have to
+    overwrite is refused. The rsp, cargo and pyo3 formats compile config.c to config.o with `cc`
+    (default: the pinned clang); their arguments name it at its final place. `python_dir` overrides where
+    the distribution's files are (default: extracted from `dist`). `main_c` replaces the generated launcher
+    (the cmake format's main.c), e.g. with relink build's single-file launcher. Returns the absolute
+    output directory.
     """
     out = Path(out_dir).resolve()
     chosen = expand_formats(formats)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file())):
-        raise RelinkError(f"{out} exists and is not an earlier relink output: choose an empty or new folder")
+    earlier = _earlier_output(out)
     pydir = python_dir or python_dir_for(plan, dist)
     files = render_files(
         plan, pydir.as_posix(), chosen, name=name, toolchain_file=(toolchain_dir() / "clang.cmake").as_posix(),
@@ -107,8 +113,12 @@ def render_project(
     if main_c is not None and "main.c" in files:
         files["main.c"] = main_c
     needs_object = any("config.o" in FORMAT_FILES[fmt] for fmt in chosen)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    _check_ours(out, earlier, [*files, *(["config.o"] if needs_object else [])])
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as error:
+        raise RelinkError(f"{out}: cannot create the output folder ({error.strerror})") from None
     umask = os.umask(0)
     os.umask(umask)
     staged.chmod(0o777 & ~umask)
@@ -117,18 +127,62 @@ def render_project(
             (staged / filename).write_text(text, encoding="utf-8", newline="\n")
         if needs_object:
             compile_inittab(plan, pydir, staged / "config.c", staged / "config.o", cc)
-        _replace(staged, out)
+        written = {path.name: _sha256(path) for path in sorted(staged.iterdir())}
+        (staged / MANIFEST).write_text(json.dumps({"files": written}, indent=1, sort_keys=True) + "\n")
+        if earlier is None:
+            try:
+                os.rename(staged, out)  # replaces only an empty folder made meanwhile
+            except OSError as error:
+                raise RelinkError(f"{out}: cannot publish the output folder ({error.strerror})") from None
+        else:
+            _update(staged, out, earlier, written)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     return out
 
 
-def _replace(staged: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(staged, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staged, out)
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _earlier_output(out: Path) -> dict[str, str] | None:
+    """The files an earlier output in `out` recorded (name to sha256); {} for an empty folder; None when
+    `out` does not exist. RelinkError when `out` is something relink did not write."""
+    if not os.path.lexists(out):
+        return None
+    if out.is_symlink() or not out.is_dir():
+        raise RelinkError(f"{out} exists and is not a folder: choose an empty or new folder")
+    if not any(out.iterdir()):
+        return {}
+    try:
+        recorded = json.loads((out / MANIFEST).read_text())["files"]
+        if isinstance(recorded, dict) and all(isinstance(v, str) for v in recorded.values()):
+            return {str(k): v for k, v in recorded.items() if "/" not in str(k) and str(k) not in (".", "..")}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    raise RelinkError(f"{out} exists and is not an earlier relink output (no {MANIFEST}): "
+                      "choose an empty or new folder")
+
+
+def _check_ours(out: Path, earlier: dict[str, str] | None, names: Iterable[str]) -> None:
+    """Refuse to overwrite a file in `out` that relink did not write there, or that changed since."""
+    if not earlier:
+        return
+    for name in sorted({*names, *earlier}):
+        path = out / name
+        if not os.path.lexists(path):
+            continue
+        if name not in earlier or path.is_symlink() or not path.is_file() or _sha256(path) != earlier[name]:
+            raise RelinkError(f"{path} was not written by relink or changed since: move it away or choose "
+                              "another folder")
+
+
+def _update(staged: Path, out: Path, earlier: dict[str, str], written: dict[str, str]) -> None:
+    """Move the new files into an earlier output, drop the ones no longer generated, manifest last."""
+    for name in written:
+        os.replace(staged / name, out / name)
+    for name in earlier:
+        if name not in written and name != MANIFEST:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(out / name)
+    os.replace(staged / MANIFEST, out / MANIFEST)

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from relink import __version__
-from relink.errors import RelinkError
+from relink.errors import ExitCode, RelinkError
 from relink.report.licenses import LicenseComponent, LicenseReport
 
 __all__ = ["SpdxDocument", "render_spdx_json", "render_spdx_tag_value", "spdx_document", "spdx_license_id"]
@@ -63,8 +63,9 @@ class SpdxDocument:
 
 def _created() -> str:
     raw = os.environ.get("SOURCE_DATE_EPOCH", "0").strip() or "0"
-    if not raw.isdigit():
-        raise RelinkError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {raw!r}")
+    if not raw.isdigit() or len(raw) > 12 or int(raw) > 253402300799:  # up to 9999-12-31T23:59:59Z
+        raise RelinkError(f"SOURCE_DATE_EPOCH must be a whole number of seconds up to year 9999, got {raw[:40]!r}",
+                          ExitCode.USAGE)
     moment = datetime.datetime.fromtimestamp(int(raw), tz=datetime.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -1,6 +1,7 @@
 """Shared plumbing every stage uses: the cache, progress output and running CMake.
 
-Owns the cache folder, its locks and atomic publishing (`cache`), byte and step progress on stderr
+Owns the cache folder, its locks and atomic publishing (`cache`), the output-is-not-an-input check
+(`outputs`), byte and step progress on stderr
 (`progress`, `steps`), and CMake + Ninja runs with logs (`cmake_runner`). Knows nothing about Python.
 """
 
@@ -16,6 +17,7 @@ _EXPORTS = {
     "sha256_file": "cache",
     "staging_dir": "cache",
     "configure_and_build": "cmake_runner",
+    "refuse_overwriting_inputs": "outputs",
     "ByteProgress": "progress",
     "human_bytes": "progress",
     "StepReporter": "steps",

@@ -57,7 +57,8 @@ def test_generate_json_is_atomic_and_replaces_only_its_own_output(capsys, sample
     code, out, _ = _run(capsys, "generate", str(samples_dir / LINUX), "-o", str(out_dir), "--format", "json",
                         "--format", "cmake")
     assert code == 0 and out.strip() == str(out_dir)
-    assert sorted(p.name for p in out_dir.iterdir()) == ["CMakeLists.txt", "config.c", "main.c", "plan.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        ".relink-generated.json", "CMakeLists.txt", "config.c", "main.c", "plan.json"]
     first = {p.name: p.read_bytes() for p in out_dir.iterdir()}
     # Regenerating over an earlier output replaces it, byte-identically, leaving no temporary folders.
     assert _run(capsys, "generate", str(samples_dir / LINUX), "-o", str(out_dir), "--format", "cmake")[0] == 0

@@ -2,6 +2,7 @@
 
 Members are sorted with `python/PYTHON.json` first (so readers can stop after it), have one fixed
 mtime, uid/gid 0 and no owner names, and no directory entries: the same tree gives the same bytes.
+Every zstd frame carries a content checksum, so a flipped byte is detected when the archive is read.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
+import tempfile
 from pathlib import Path
 
 import zstandard
@@ -31,10 +33,15 @@ def _members(stage: Path) -> list[Path]:
 
 def write_archive(stage: Path, target: Path, *, mtime: int) -> None:
     """Archive everything under `stage` (which holds `python/`) into `target` (.tar.zst), atomically."""
-    partial = target.with_name(f".{target.name}.partial")
-    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    partial = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the published archive private
+    # A content checksum in every frame: readers (relink's own included) then detect any corruption.
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1, write_checksum=True)
     try:
-        with partial.open("wb") as raw, compressor.stream_writer(raw, closefd=False) as zstd_out, \
+        with os.fdopen(fd, "wb") as raw, compressor.stream_writer(raw, closefd=False) as zstd_out, \
                 tarfile.open(fileobj=zstd_out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             for path in _members(stage):
                 info = tarfile.TarInfo(path.relative_to(stage).as_posix())
