@@ -8,8 +8,11 @@ Only the chosen command's module is imported (all of them for `relink --help`), 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import signal
 import sys
+import threading
 
 from relink import __version__
 from relink.commands import COMMANDS, command_modules
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    # SIGTERM unwinds like Ctrl-C: staging folders are removed and the tools relink started are stopped.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.func(args) or 0)
     except RelinkError as error:
@@ -58,7 +64,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("relink: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        # The reader went away (`relink … | head`): not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return int(ExitCode.OK)
+    except OSError as error:
+        # `relink … | head`: the reader went away, not an error worth a message. Otherwise the machine said
+        # no (disk full, read-only or unwritable folder, a path too long): one line, exit 3.
+        if isinstance(error, BrokenPipeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return int(ExitCode.OK)
+        print(f"relink: error: {_describe_os_error(error)}", file=sys.stderr)
+        return int(ExitCode.INVALID_INPUT)
+
+
+def _describe_os_error(error: OSError) -> str:
+    where = error.filename if error.filename is not None else "relink"
+    if error.errno == errno.ENOSPC:
+        return f"{where}: disk full (no space left on the device): free some space and retry"
+    return f"{where}: {error.strerror or error}"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

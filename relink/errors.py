@@ -16,7 +16,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     INTERNAL = 1          # a bug in relink: please report it
     USAGE = 2             # bad command-line arguments
-    INVALID_INPUT = 3     # a file or distribution is missing, corrupt, hostile or unsupported
+    INVALID_INPUT = 3     # a file or distribution is missing, corrupt, hostile or unsupported (or unwritable)
     TOOLCHAIN = 4         # a compiler/linker is missing or cannot read the distribution's objects
     BUILD_FAILED = 5      # an external build step (configure, make, cmake, ninja) failed
     NETWORK = 6           # a download failed or a checksum did not match
@@ -28,7 +28,8 @@ EXIT_CODES_HELP = """exit codes:
   0    success
   1    internal error (a bug in relink)
   2    bad command-line usage
-  3    invalid input: missing, corrupt, hostile or unsupported file or distribution
+  3    invalid input: missing, corrupt, hostile or unsupported file or distribution, or a file
+       or folder the machine refuses (disk full, read-only, unwritable)
   4    toolchain problem: compiler or linker missing or incompatible with the objects
   5    an external build step failed (the message names its log file)
   6    network or checksum failure

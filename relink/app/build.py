@@ -37,6 +37,7 @@ from relink.support import (
     entry_lock,
     publish_dir,
     refuse_overwriting_inputs,
+    scratch_dir,
     staging_dir,
 )
 from relink.toolchain import pinned_toolchain
@@ -210,7 +211,7 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
     """
     from relink.render import MANIFEST, python_dir_for, render_project
 
-    with tempfile.TemporaryDirectory(prefix="relink-project-", dir=cache_root()) as tmp:
+    with scratch_dir("relink-project") as tmp:
         project = render_project(plan, dist, Path(tmp) / "project", ["cmake"], name="python",
                                  python_dir=python_dir_for(plan, dist),
                                  main_c=(templates_dir() / LAUNCHER).read_text())
@@ -240,8 +241,11 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
                 return binary, False
             with reporter.step("compile and link") as record, staging_dir(entry) as staged:
                 build_dir = Path(tmp) / "build"
-                configure_and_build(project, build_dir, staged / "build.log",
+                # The log lives outside the staging folder, so a failure message names a file that stays.
+                log = cache_root() / "logs" / "link" / f"{entry.name}.log"
+                configure_and_build(project, build_dir, log,
                                     toolchain_file=toolchain_dir() / "clang.cmake", definitions=definitions)
+                shutil.copyfile(log, staged / "build.log")
                 shutil.copyfile(build_dir / "python", staged / "python")
                 verify_interpreter(staged / "python", plan, dist, staged / "verify.json")
                 if request.strip:

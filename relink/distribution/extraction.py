@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -114,10 +113,6 @@ class ArchiveCache:
 
     def _pass(self, selectors: frozenset[str], everything: bool) -> None:
         with entry_lock(self.root):
-            # Staging happens only under this lock, so any staging dir left beside the entry now is from a
-            # process that died mid-pass: never trusted, removed here.
-            for stale in self.root.parent.glob(f".{self.root.name}.*.partial"):
-                shutil.rmtree(stale, ignore_errors=True)
             index = self._load_index()
             if index is not None and not self._unknown(index, selectors):
                 if not self._missing(index, selectors, everything):

@@ -155,9 +155,10 @@ def render_files(
     `inittab_object` is where the link arguments expect the compiled config.c."""
     if not _TARGET_NAME.fullmatch(name):
         raise RelinkError(f"--name {name!r}: use letters, digits, '_', '.', '+' or '-'", ExitCode.USAGE)
+    cmake = "cmake" in expand_formats(formats)
     for what, path in (("the distribution's folder", python_dir), ("the inittab object", inittab_object),
                        ("the toolchain file", toolchain_file or "")):
-        check_local_path(path, what)
+        check_local_path(path, what, cmake=cmake)
     files = {"plan.json": plan.to_json_text()}
     for fmt in expand_formats(formats):
         if fmt == "json":

@@ -19,17 +19,20 @@ from relink.plan import LinkPlan, PlannedLibrary
 
 __all__ = ["cargo_lines", "check_local_path", "gnu_link_args", "pyo3_config_lines", "export_dynamic_flag"]
 
-# Plan values are checked in relink.plan.safety; local paths (the distribution's folder, config.o) may hold
-# spaces but nothing that ends a Cargo line, a CMake string or a response-file argument.
-_UNWRITABLE_PATH = re.compile(r"[\x00-\x1f\x7f\"\\$;]")
+# Plan values are checked in relink.plan.safety. Local paths (the distribution's folder, config.o) may hold
+# spaces and quotes (response files quote them) but no control character, which would end a Cargo line;
+# CMake strings also cannot carry a quote, backslash, '$' or ';' unescaped.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_FOR_CMAKE = re.compile(r"[\x00-\x1f\x7f\"\\$;]")
 
 
-def check_local_path(path: str, what: str) -> str:
+def check_local_path(path: str, what: str, *, cmake: bool = False) -> str:
     """Refuse a local path that generated files cannot carry (RelinkError naming it); return it."""
-    if _UNWRITABLE_PATH.search(path):
+    if (_NOT_FOR_CMAKE if cmake else _CONTROL).search(path):
+        characters = "a quote, backslash, '$', ';' or control character" if cmake else "a control character"
         raise RelinkError(
-            f"{path!r}: {what} has a quote, backslash, '$', ';' or control character, which generated "
-            "CMake, Cargo and response files cannot carry; use a plain folder (e.g. RELINK_CACHE_DIR)"
+            f"{path!r}: {what} has {characters}, which generated build files cannot carry; use a plain "
+            "folder (e.g. RELINK_CACHE_DIR)"
         )
     return path
 

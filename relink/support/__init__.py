@@ -1,7 +1,7 @@
 """Shared plumbing every stage uses: the cache, progress output and running CMake.
 
 Owns the cache folder, its locks and atomic publishing (`cache`), the output-is-not-an-input check
-(`outputs`), byte and step progress on stderr
+(`outputs`), tools that end with relink (`processes`), byte and step progress on stderr
 (`progress`, `steps`), and CMake + Ninja runs with logs (`cmake_runner`). Knows nothing about Python.
 """
 
@@ -14,10 +14,12 @@ _EXPORTS = {
     "cache_root": "cache",
     "entry_lock": "cache",
     "publish_dir": "cache",
+    "scratch_dir": "cache",
     "sha256_file": "cache",
     "staging_dir": "cache",
     "configure_and_build": "cmake_runner",
     "refuse_overwriting_inputs": "outputs",
+    "run_tool": "processes",
     "ByteProgress": "progress",
     "human_bytes": "progress",
     "StepReporter": "steps",

@@ -2,7 +2,8 @@
 
 The cache root is `$RELINK_CACHE_DIR`, else `$XDG_CACHE_HOME/relink`, else `~/.cache/relink`. An entry
 is a directory that is built under a temporary name beside its final place and renamed into place only
-when complete, under a file lock, so concurrent runs never see or trust a half-written entry.
+when complete, under a file lock, so concurrent runs never see or trust a half-written entry; what a killed
+run leaves (staging folders, scratch folders) is swept by the next run that can prove it stale.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
-__all__ = ["cache_root", "entry_lock", "staging_dir", "publish_dir", "atomic_write_bytes", "sha256_file"]
+from relink.errors import RelinkError
+
+__all__ = ["cache_root", "entry_lock", "staging_dir", "scratch_dir", "publish_dir", "atomic_write_bytes", "sha256_file"]
 
 
 def cache_root() -> Path:
@@ -27,7 +30,13 @@ def cache_root() -> Path:
     else:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         root = Path(base) / "relink"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not os.access(root, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as error:
+        raise RelinkError(f"{root}: relink's cache folder cannot be used ({error.strerror}): set "
+                          "RELINK_CACHE_DIR to a writable folder") from None
     return root
 
 
@@ -41,10 +50,42 @@ def entry_lock(entry: Path) -> FileLock:
 def staging_dir(entry: Path) -> Iterator[Path]:
     """A temporary directory beside `entry` (same filesystem, so the final rename is atomic).
 
-    It is removed on any exit; call `publish_dir` inside the block to move it into place.
+    Call it only while holding `entry_lock(entry)`: staging folders of the same entry left by a process
+    that was killed are then certainly stale, and are removed first. The new one is removed on any exit;
+    call `publish_dir` inside the block to move it into place.
     """
     entry.parent.mkdir(parents=True, exist_ok=True)
+    for stale in entry.parent.glob(f".{entry.name}.*.partial"):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".partial", dir=entry.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A private working folder `<cache>/tmp/<prefix>-<pid>-<random>`, removed on any exit. Folders there
+    whose process no longer runs (killed before it could clean up) are removed first."""
+    base = cache_root() / "tmp"
+    base.mkdir(exist_ok=True)
+    for item in base.iterdir():
+        _, _, rest = item.name.rpartition(f"{prefix}-")
+        pid = rest.split("-")[0]
+        if item.name.startswith(f"{prefix}-") and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(item, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=base))
     try:
         yield tmp
     finally:

@@ -14,6 +14,7 @@ import ninja
 
 import cmake
 from relink.errors import ExitCode, RelinkError
+from relink.support.processes import run_tool
 
 __all__ = ["cmake_executable", "ninja_executable", "configure_and_build"]
 
@@ -40,12 +41,14 @@ def configure_and_build(source_dir: Path, build_dir: Path, log: Path, *, definit
     args += [f"-D{k}={v}" for k, v in sorted((definitions or {}).items())]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        for label, argv in (("cmake configure", args), ("cmake build", [str(cmake_executable()), "--build",
+        # Ninja directly rather than `cmake --build`: it is then relink's child, so run_tool's group and
+        # parent-death signals reach it, and it passes them on to the compilers and linkers it runs.
+        for label, argv in (("cmake configure", args), ("cmake build", [str(ninja_executable()), "-C",
                                                                           str(build_dir)])):
             out.write(f"$ {' '.join(argv)}\n")
             out.flush()
-            result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                    env={**os.environ, "NINJA_STATUS": "[%f/%t] "})
+            result = run_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, "NINJA_STATUS": "[%f/%t] "})
             out.write(result.stdout)
             if result.returncode != 0:
                 raise RelinkError(f"{label} of {source_dir} failed (exit {result.returncode}): read {log}",

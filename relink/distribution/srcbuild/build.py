@@ -24,7 +24,7 @@ from relink.distribution.srcbuild.layout import assemble_distribution
 from relink.distribution.srcbuild.package import archive_name, write_archive
 from relink.distribution.srcbuild.source import SourceTarball, debian_source, inspect_source, unpack_source
 from relink.errors import ExitCode, RelinkError
-from relink.support import cache_root, entry_lock, publish_dir, staging_dir
+from relink.support import cache_root, entry_lock, publish_dir, run_tool, scratch_dir, staging_dir
 from relink.toolchain import find_pinned_tool, pinned_toolchain
 
 __all__ = ["BuildOptions", "build_distribution", "default_distribution", "BUILDER_REVISION"]
@@ -91,9 +91,7 @@ def build_distribution(source_path: Path | None, options: BuildOptions, *, outpu
         logs = cache_root() / "logs" / key
         shutil.rmtree(logs, ignore_errors=True)
         logs.mkdir(parents=True)
-        with staging_dir(entry) as staged, tempfile.TemporaryDirectory(
-            prefix="relink-cpython-", dir=cache_root()
-        ) as work:
+        with staging_dir(entry) as staged, scratch_dir("relink-cpython") as work:
             started = time.monotonic()
             build_dir = _compile(source, options, tools, compiler_version, Path(work), logs, quiet)
             stage = Path(work) / "stage"
@@ -177,8 +175,7 @@ def _run_step(label: str, argv: list[str], cwd: Path, log: Path, quiet: bool, en
     _progress(quiet, f"{label} (log: {log})")
     started = time.monotonic()
     with log.open("w") as out:
-        result = subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})})
+        result = run_tool(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         raise RelinkError(f"{label} failed (exit {result.returncode}): read {log}", ExitCode.BUILD_FAILED)
     _progress(quiet, f"{label}: done in {time.monotonic() - started:.0f} s")
