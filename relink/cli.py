@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RelinkError as error:
-        print(f"relink: error: {error.message}", file=sys.stderr)
+        print(f"relink: error: {_one_line(error.message)}", file=sys.stderr)
         return int(error.code)
     except KeyboardInterrupt:
         print("relink: interrupted", file=sys.stderr)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, BrokenPipeError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return int(ExitCode.OK)
-        print(f"relink: error: {_describe_os_error(error)}", file=sys.stderr)
+        print(f"relink: error: {_one_line(_describe_os_error(error))}", file=sys.stderr)
         return int(ExitCode.INVALID_INPUT)
 
 
@@ -83,3 +83,10 @@ def _describe_os_error(error: OSError) -> str:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _one_line(message: str) -> str:
+    """`message` with control characters (a newline from a hostile file name or value) shown escaped, and
+    text that cannot be encoded (lone surrogates from undecodable names) as escapes: always one line."""
+    escaped = "".join(repr(c)[1:-1] if c < " " or c == "\x7f" else c for c in message)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")

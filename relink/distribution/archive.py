@@ -58,7 +58,7 @@ class ArchiveLimits:
 
     max_member: int = 2 << 30            # one member's size in bytes
     ratio: int = 24                      # sum of member sizes: at most ratio x the compressed size ...
-    slack: int = 256 << 20               # ... plus this
+    slack: int = 64 << 20                # ... plus this
     max_members: int = 250_000
     max_extended_header: int = 1 << 20  # a pax header or a GNU long name/link
     max_name: int = 1024                 # bytes of a member name or link target
