@@ -23,3 +23,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[test]"
   echo "$want" > "$stamp"
 fi
+
+# A second environment on Debian's own python3 (3.11.2: no tarfile extraction filters), where
+# scripts/test.sh runs the archive and command-line tests again: relink must not depend on a newer Python.
+if [ -x /usr/bin/python3 ]; then
+  if [ ! -x .venv-debian/bin/python ]; then
+    /usr/bin/python3 -m venv .venv-debian
+  fi
+  stamp=.venv-debian/.relink-installed
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    .venv-debian/bin/python -m pip install -q -e ".[test]"
+    echo "$want" > "$stamp"
+  fi
+fi
