@@ -125,7 +125,7 @@ for label, where in (("canary", ""), ("canary victim", "victim.txt"), ("canary e
         lambda canary, w=where: [_sym("python/build/c", str(canary)), _file(f"python/build/c/{w or 'x'}.new")], 3)
 
 
-@_attack("link chain x->. y->x/x/../.. then write (multi-pass recipe)")
+@_attack("link chain x->. y->x/x/../.. then write through it")
 def _chain(canary: Path) -> list:
     return [_sym("python/a/x", "."), _sym("python/a/y", "x/" * 30 + "../" * 30),
             _file("python/a/LICENSE.txt", b"license\n"), _file("python/c/../a/y/" + UP_TO_CANARY + "owned.txt")]
