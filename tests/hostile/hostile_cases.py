@@ -131,6 +131,15 @@ def _chain(canary: Path) -> list:
             _file("python/a/LICENSE.txt", b"license\n"), _file("python/c/../a/y/" + UP_TO_CANARY + "owned.txt")]
 
 
+@_attack("link chain y->x/x/../.. before x->. then a member below y naming the canary")
+def _chain_root(canary: Path) -> list:
+    # y resolves to / once x exists: python/a/y/<canary without its leading />/owned.txt is the canary.
+    below = str(canary).lstrip("/")
+    return [_sym("python/a/y", "x/" * 30 + "../" * 30), _sym("python/a/x", "."),
+            _file("python/a/LICENSE.txt", b"license\n"), _file(f"python/c/../a/y/{below}/owned.txt"),
+            _file(f"python/a/y/{below}/owned2.txt")]
+
+
 @_attack("link chain without dotdot member")
 def _chain_plain(canary: Path) -> list:
     return [_sym("python/a/x", "."), _sym("python/a/y", "x/" * 30 + "../" * 30), _file("python/a/y/owned.txt")]
