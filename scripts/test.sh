@@ -11,5 +11,5 @@ cd "$root"
 if [ $# -eq 0 ] && [ -x .venv-debian/bin/python ]; then
   .venv-debian/bin/python -m pytest -m "not slow" tests/hostile tests/distribution/test_archive_bad_input.py \
     tests/distribution/test_archive_distribution.py tests/distribution/test_info_cli.py \
-    tests/distribution/test_metadata_model.py tests/plan/test_plan_cli.py
+    tests/distribution/test_metadata_model.py tests/plan/test_plan_cli.py tests/cli
 fi
