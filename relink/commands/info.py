@@ -112,22 +112,26 @@ def extension_rows(dist: Distribution) -> list[dict[str, Any]]:
     """One JSON-ready row per extension variant; `object_bytes` is None when objects are unavailable."""
     sizes = dist.member_sizes()
     rows = []
-    for variant in dist.metadata.build_info.variants():
-        objs = list(dict.fromkeys(variant.objs))
-        rows.append({
-            "name": variant.name,
-            "variant": variant.variant,
-            "variants": len(dist.metadata.build_info.extensions[variant.name]),
-            "required": variant.required,
-            "in_core": variant.in_core,
-            "init_fn": variant.init_fn,
-            "shared_lib": variant.shared_lib,
-            "links": [{"name": link.name, "kind": link.kind, "path": link.path} for link in variant.links],
-            "licenses": list(variant.licenses) if variant.licenses is not None else None,
-            "objects": objs,
-            "object_count": len(objs),
-            "object_bytes": None if sizes is None else sum(sizes[obj] for obj in objs),
-        })
+    for variants in dist.metadata.build_info.extensions.values():
+        for index, variant in enumerate(variants, 1):
+            objs = list(dict.fromkeys(variant.objs))
+            missing = [] if sizes is None else [obj for obj in objs if obj not in sizes]
+            rows.append({
+                "name": variant.name,
+                "variant": variant.variant,
+                "variant_index": index,
+                "variants": len(variants),
+                "required": variant.required,
+                "in_core": variant.in_core,
+                "init_fn": variant.init_fn,
+                "shared_lib": variant.shared_lib,
+                "links": [{"name": link.name, "kind": link.kind, "path": link.path} for link in variant.links],
+                "licenses": list(variant.licenses) if variant.licenses is not None else None,
+                "objects": objs,
+                "object_count": len(objs),
+                "object_bytes": None if sizes is None or missing else sum(sizes[obj] for obj in objs),
+                "missing_objects": missing,
+            })
     return rows
 
 
@@ -136,13 +140,13 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     table = [header] + [
         (
             row["name"],
-            row["variant"] + (f" (1 of {row['variants']})" if row["variants"] > 1 else ""),
+            row["variant"] + (f" ({row['variant_index']} of {row['variants']})" if row["variants"] > 1 else ""),
             "yes" if row["required"] else "-",
             "yes" if row["in_core"] else "-",
             " ".join(f"{k}:{','.join(v)}" for k, v in _group_links(row["links"]).items()) or "-",
             " AND ".join(row["licenses"] or ()) or "-",
             str(row["object_count"]),
-            _human_size(row["object_bytes"]) if row["object_count"] else "-",
+            ("missing" if row["missing_objects"] else _human_size(row["object_bytes"])) if row["object_count"] else "-",
         )
         for row in rows
     ]

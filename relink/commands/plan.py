@@ -9,11 +9,12 @@ This module owns the selection options every planning command shares (`--extensi
 from __future__ import annotations
 
 import argparse
+import sys
 
 from relink import json_output
 from relink.commands.toolchain import add_consumer_arguments, gate_from_args
 from relink.distribution import Distribution, open_distribution
-from relink.errors import EXIT_CODES_HELP
+from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
 from relink.plan import DEFAULT_SPEC, SELECTION_HELP, LinkPlan, make_plan
 from relink.render import (
     FORMAT_FILES,
@@ -92,18 +93,38 @@ def _run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_metadata_only(dist: Distribution, what: str) -> None:
+    if dist.is_metadata_only:
+        raise RelinkError(
+            f"{dist.source}: a bare PYTHON.json has metadata only; {what} compiles config.c against the "
+            "distribution's headers: open the full archive or its extracted folder instead",
+            ExitCode.INVALID_INPUT,
+        )
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
     formats = args.format or ["cmake"]
-    if any("config.o" in FORMAT_FILES[f] for f in expand_formats(formats)):
+    compiled = [f for f in expand_formats(formats) if "config.o" in FORMAT_FILES[f]]
+    if compiled:
+        _refuse_metadata_only(dist, f"--format {compiled[0]}")
         gate_from_args(args, dist)
     out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc)
+    if dist.is_metadata_only:
+        python_dir = dist.source.resolve().parent
+        if not (python_dir / "build").is_dir():
+            print(
+                f"relink: note: {dist.source} is a bare PYTHON.json: the project points at {python_dir}, which has "
+                "no build/ folder; extract the full archive there or configure with -DRELINK_PYTHON_DIR=<its python/>",
+                file=sys.stderr,
+            )
     print(out)
     return 0
 
 
 def _run_link_args(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
+    _refuse_metadata_only(dist, "link-args")
     gate_from_args(args, dist)
     python_dir = python_dir_for(plan, dist)
     extra = [str(inittab_object(plan, python_dir, args.cc))]

@@ -3,8 +3,8 @@
 This module owns where an archive's members land and when they can be trusted. An entry is keyed by the
 archive's sha256 (memoized per path, size, mtime and inode under `<cache>/sha256/`, so a second open does
 not rehash). Each extraction pass runs under the entry's file lock, extracts into a staging directory beside
-the entry, checks the pass (hostile members, truncation, every object PYTHON.json lists is present, every
-requested member exists) and only then moves the files into the entry — the whole directory by one rename
+the entry, checks the pass (hostile members, truncation, every requested member exists; members asked for
+only if present may be absent) and only then moves the files into the entry — the whole directory by one rename
 for a first pass, file by file (each an atomic rename) when adding to an entry. A file present in an entry is
 therefore complete; a refused pass leaves nothing, and a killed one leaves only a staging directory that
 the next pass over the same entry removes. The archive's member index is kept in
@@ -52,12 +52,12 @@ def _matches(name: str, selectors: frozenset[str]) -> bool:
 
 
 class ArchiveCache:
-    """One archive's cache entry. `listed` are the paths PYTHON.json promises (checked on every pass)."""
+    """One archive's cache entry. A listed file the archive lacks is not refused here: only a command
+    whose selection needs it is (relink.render.project), so one missing library blocks only its users."""
 
-    def __init__(self, archive: Path, sha256: str, listed: Iterable[str]) -> None:
+    def __init__(self, archive: Path, sha256: str) -> None:
         self.archive = archive
         self.sha256 = sha256
-        self.listed = tuple(listed)
         self.root = cache_root() / "extracted" / sha256
         self._index_path = cache_root() / "archive-index" / f"{sha256}.json"
         self._index: dict[str, MemberInfo] | None = None
@@ -95,23 +95,25 @@ class ArchiveCache:
             if (everything or _matches(info.name, selectors)) and not self._present(info.name, info.kind)
         ]
 
-    def ensure(self, members: Iterable[str] | None) -> Path:
+    def ensure(self, members: Iterable[str] | None, optional: Iterable[str] = ()) -> Path:
         """Make `members` (paths relative to `python/`; a directory means all below it; None means the
-        whole archive) present in the entry and return the entry root (the directory holding `python/`)."""
+        whole archive) present in the entry and return the entry root (the directory holding `python/`).
+        `optional` members are extracted in the same pass when the archive has them, never refused."""
         everything = members is None
         selectors = frozenset(m.strip("/") for m in (members or ()))
         index = self._load_index()
         if index is not None:
             self._check(index, selectors)
-            if not self._missing(index, selectors, everything):
+            wanted = selectors | frozenset(m for m in optional if m in index)
+            if not self._missing(index, wanted, everything):
                 return self.root
-        self._pass(selectors, everything)
+        self._pass(selectors, everything, frozenset(optional))
         return self.root
 
     def _unknown(self, index: Mapping[str, MemberInfo], selectors: frozenset[str]) -> list[str]:
         return sorted(s for s in selectors if not any(_matches(name, frozenset([s])) for name in index))
 
-    def _pass(self, selectors: frozenset[str], everything: bool) -> None:
+    def _pass(self, selectors: frozenset[str], everything: bool, optional: frozenset[str] = frozenset()) -> None:
         with entry_lock(self.root):
             index = self._load_index()
             if index is not None and not self._unknown(index, selectors):
@@ -119,7 +121,8 @@ class ArchiveCache:
                     return  # another process finished the same work while we waited for the lock
 
             def wanted(name: str) -> bool:
-                return (everything or _matches(name, selectors)) and not os.path.lexists(self.root / "python" / name)
+                chosen = everything or _matches(name, selectors) or name in optional
+                return chosen and not os.path.lexists(self.root / "python" / name)
 
             with staging_dir(self.root) as stage:
                 scanned = scan_archive(self.archive, stage, wanted)
@@ -138,12 +141,6 @@ class ArchiveCache:
             self._index = scanned
 
     def _check(self, scanned: Mapping[str, MemberInfo], selectors: frozenset[str]) -> None:
-        absent = [path for path in self.listed if path not in scanned]
-        if absent:
-            more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
-            raise RelinkError(
-                f"{self.archive}: PYTHON.json lists python/{absent[0]}{more}, which the archive does not contain"
-            )
         unknown = self._unknown(scanned, selectors)
         if unknown:
             raise RelinkError(f"{self.archive}: no member python/{unknown[0]} in the archive")

@@ -473,10 +473,12 @@ def _build_info(reader: _Reader) -> BuildInfo:
         entries = extensions_reader.list(name)
         if not entries:
             raise RelinkError(f"{reader.where}: PYTHON.json extension {name!r} has no variants")
-        extensions[name] = tuple(
+        # Real archives list some variants twice, identically (3.10 i686: `_weakref`,
+        # `_testinternalcapi`): one copy is kept, so nothing downstream sees two rows for one variant.
+        extensions[name] = tuple(dict.fromkeys(
             _variant(name, _Reader(entry, f"{extensions_reader.name(name)}[{i}]", reader.where))
             for i, entry in enumerate(entries)
-        )
+        ))
 
     # The inittab keys belong to build_info itself; PBS's docs put them under core, so accept both.
     def inittab(key: str) -> _Reader:

@@ -66,7 +66,13 @@ class Distribution(abc.ABC):
 
     @abc.abstractmethod
     def member_sizes(self) -> Mapping[str, int] | None:
-        """Sizes in bytes of the files PYTHON.json lists (objects, static libraries), None if unknowable."""
+        """Sizes in bytes of the files PYTHON.json lists (objects, static libraries) that the distribution
+        has (a listed file it lacks is absent from the mapping); None if unknowable."""
+
+    def missing_files(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """Those of `paths` (PYTHON.json-relative files) the distribution does not have; () when
+        unknowable (metadata only). Real archives sometimes lack a file their PYTHON.json lists."""
+        return ()
 
 
 class _MetadataOnly(Distribution):
@@ -102,7 +108,15 @@ class _Folder(Distribution):
         return self.root
 
     def member_sizes(self) -> Mapping[str, int] | None:
-        return {rel: self.path(rel).stat().st_size for rel in self.metadata.build_info.listed_paths()}
+        sizes = {}
+        for rel in self.metadata.build_info.listed_paths():
+            target = self.root / "python" / self._check(rel)
+            if target.is_file():
+                sizes[rel] = self.path(rel).stat().st_size
+        return sizes
+
+    def missing_files(self, paths: Iterable[str]) -> tuple[str, ...]:
+        return tuple(rel for rel in paths if not os.path.lexists(self.root / "python" / self._check(rel)))
 
 
 class _Archive(Distribution):
@@ -116,8 +130,7 @@ class _Archive(Distribution):
             # Imported here: `relink info` reads only PYTHON.json and should not pay for the cache's locks.
             from relink.distribution.extraction import ArchiveCache, archive_sha256
 
-            listed = self.metadata.build_info.listed_paths()
-            self._cache = ArchiveCache(self.source, archive_sha256(self.source), listed)
+            self._cache = ArchiveCache(self.source, archive_sha256(self.source))
         return self._cache
 
     def path(self, rel: str) -> Path:
@@ -126,8 +139,8 @@ class _Archive(Distribution):
         if not os.path.lexists(target):
             listed = self.metadata.build_info.listed_paths()
             # One pass over the archive costs the same for one file or all listed ones: take them all
-            # when a listed one is asked for, so a loop over objects decompresses the archive once.
-            self.cache.ensure([rel, *listed] if rel in listed else [rel])
+            # (those present) when a listed one is asked for, so a loop over objects decompresses once.
+            self.cache.ensure([rel], optional=listed if rel in listed else ())
         return self._inside(self.cache.root, rel)
 
     def extract(self, members: Iterable[str] | None = None) -> Path:
@@ -137,7 +150,11 @@ class _Archive(Distribution):
 
     def member_sizes(self) -> Mapping[str, int] | None:
         index = self.cache.index()
-        return {rel: index[rel].size for rel in self.metadata.build_info.listed_paths()}
+        return {rel: index[rel].size for rel in self.metadata.build_info.listed_paths() if rel in index}
+
+    def missing_files(self, paths: Iterable[str]) -> tuple[str, ...]:
+        index = self.cache.index()
+        return tuple(rel for rel in paths if self._check(rel) not in index)
 
 
 _LOCAL_SUFFIXES = (".tar.zst", ".tar.gz", ".tgz", ".json")

@@ -13,6 +13,7 @@ from relink.distribution import ExtensionVariant, LinkEntry
 
 __all__ = [
     "BASELINE_SYSTEM_LIBRARIES",
+    "MACOS_SYSTEM_LIBRARIES",
     "COPYLEFT_FAMILIES",
     "bootstrap_modules",
     "borrowed_objects",
@@ -56,13 +57,19 @@ def is_test_module(name: str) -> bool:
 # Libraries every target of that kind provides: the C runtime on Unix, frameworks on macOS, the Windows
 # SDK's system import libraries on Windows. Linking them keeps an executable self-contained.
 BASELINE_SYSTEM_LIBRARIES = frozenset({"c", "m", "dl", "pthread", "util", "rt"})
+# macOS ships these as part of the OS (libSystem's neighbours in /usr/lib, stubs in every SDK): PBS's macOS
+# builds link zlib, readline (libedit), _curses and _curses_panel against them as system libraries.
+MACOS_SYSTEM_LIBRARIES = frozenset({"z", "edit", "ncurses", "panel", "form", "menu", "bz2", "iconv", "c++", "objc"})
 
 
 def is_baseline_link(link: LinkEntry, platform: str) -> bool:
-    """True when `link` is something the operating system always has (see BASELINE_SYSTEM_LIBRARIES)."""
+    """True when `link` is something the operating system always has (BASELINE_SYSTEM_LIBRARIES, and on
+    macOS also MACOS_SYSTEM_LIBRARIES)."""
     if link.kind == "framework":
         return platform == "darwin"
     if link.kind == "system":
+        if platform == "darwin" and link.name in MACOS_SYSTEM_LIBRARIES:
+            return True
         return platform == "windows" or link.name in BASELINE_SYSTEM_LIBRARIES
     return False
 

@@ -38,7 +38,8 @@ SELECTION_HELP = """extension selection (--extensions PRESET[,+NAME[:VARIANT]][,
             _codecs, _sre, _functools, time, ...)
   default   (the default) every extension that links with nothing beyond static libraries shipped in
             the distribution and the OS baseline (libc, libm, libdl, libpthread, libutil, librt; macOS
-            frameworks; Windows system libraries); no test modules (_test*, *_test, xx*)
+            frameworks and the libz, libbz2, libedit, ncurses macOS ships; Windows system libraries);
+            no test modules (_test*, *_test, xx*)
   all       every extension that has objects to link, test modules included
   +NAME adds an extension (NAME:VARIANT picks a variant), -NAME removes one; a bare NAME is +NAME.
 filters (applied to the preset; an explicit +NAME they forbid is an error):

@@ -21,6 +21,7 @@ _EXPORTS = {
     "inittab_object": "project",
     "python_dir_for": "project",
     "render_project": "project",
+    "require_plan_files": "project",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

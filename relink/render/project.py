@@ -28,7 +28,7 @@ from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, staging_dir
 from relink.toolchain import pinned_toolchain
 
-__all__ = ["MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project"]
+__all__ = ["MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project", "require_plan_files"]
 
 # Lists the files relink wrote into an output folder, with their sha256 (see render_project).
 MANIFEST = ".relink-generated.json"
@@ -44,8 +44,33 @@ def python_dir_for(plan: LinkPlan, dist: Distribution) -> Path:
         return dist.source.resolve().parent
     members = [obj.path for obj in plan.objects]
     members += [lib.path for lib in plan.libraries if lib.path and lib.kind in ("static", "dynamic")]
+    require_plan_files(plan, dist)
     members.append(plan.include_dir)
     return (dist.extract(members) / "python").resolve()
+
+
+def require_plan_files(plan: LinkPlan, dist: Distribution) -> None:
+    """Refuse a plan that needs a file PYTHON.json lists but the distribution lacks, naming the file and
+    the extensions behind it; a plan that does not need it goes on (RelinkError INVALID_INPUT)."""
+    needed: dict[str, tuple[str, ...]] = {obj.path: obj.why for obj in plan.objects}
+    for lib in plan.libraries:
+        if lib.path and lib.kind in ("static", "dynamic"):
+            needed.setdefault(lib.path, lib.why)
+    missing = dist.missing_files(needed)
+    if not missing:
+        return
+    users = sorted({why.split(" ")[0] for path in missing for why in needed[path]})
+    extensions = [name for name in users if name != "core" and name in plan.extension_names]
+    more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+    if "core" in users or not extensions:
+        remedy = "libpython itself needs it: use a complete archive"
+    else:
+        edits = ",".join(f"-{name}" for name in extensions)
+        remedy = f"needed by {', '.join(extensions)}: leave them out (--extensions '{plan.extensions_spec},{edits}') or use a complete archive"
+    raise RelinkError(
+        f"{dist.source}: PYTHON.json lists python/{missing[0]}{more}, which the distribution lacks; {remedy}",
+        ExitCode.INVALID_INPUT,
+    )
 
 
 def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path, cc: str | None = None) -> None:

@@ -5,8 +5,10 @@ sizes and whether it is stripped.
 This module owns reading, not judging (that is `relink.report.verify`). The inittab is read from the binary's
 data: the `_PyImport_Inittab` symbol (in `.symtab`, or `.dynsym` when exported) is an array of
 `struct _inittab {const char *name; PyObject *(*initfunc)(void);}` ended by `{0, 0}`. In a PIE the pointer
-slots hold zeros and are filled by dynamic relocations (`R_X86_64_RELATIVE`: the addend is the target;
-symbolic ones: symbol value + addend); in a non-PIE executable they hold the address itself. Both are read.
+slots are filled by dynamic relocations (`R_X86_64_RELATIVE`: the addend is the target; symbolic ones:
+symbol value + addend; 32-bit `R_386_RELATIVE` is a REL relocation whose addend is the slot's own contents);
+in a non-PIE executable they hold the address itself. 32- and 64-bit ELF of either byte order are read;
+Mach-O and PE executables are refused by name (reading them would be guessing).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ C_API_SYMBOLS = ("Py_Initialize", "PyObject_GetAttr", "PyModule_Create2", "PyArg
 INITTAB_SYMBOL = "_PyImport_Inittab"
 _GLIBC_VERSION = re.compile(r"GLIBC_(\d+(?:\.\d+)+)")
 _MAX_INITTAB_ROWS = 4096   # a corrupt table without a sentinel must not read forever
+# Thin Mach-O in both byte orders and widths, and universal (fat) binaries.
+_MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce", b"\xca\xfe\xba\xbe")
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,13 @@ def _parse(path: Path) -> lief.ELF.Binary:
     except OSError as error:
         raise RelinkError(f"{path}: cannot read ({error.strerror})") from None
     if head != b"\x7fELF":
-        kind = "a PE file" if head[:2] == b"MZ" else (
-            "a Mach-O file" if head in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe") else "not an ELF file"
-        )
-        raise RelinkError(f"{path}: {kind}; relink verify reads ELF executables only")
+        if head[:2] == b"MZ":
+            kind = "a PE (Windows) executable, which relink cannot read"
+        elif head in _MACHO_MAGICS:
+            kind = "a Mach-O (macOS) executable, which relink cannot read"
+        else:
+            kind = "not an ELF file"
+        raise RelinkError(f"{path}: {kind}; relink verify reads ELF executables (32- and 64-bit) only")
     lief.logging.disable()
     binary = lief.ELF.parse(str(path))
     if binary is None or binary.header.machine_type == lief.ELF.ARCH.NONE:
@@ -145,17 +152,22 @@ class _Memory:
     def bytes_at(self, address: int, size: int) -> bytes:
         return bytes(self.binary.get_content_from_virtual_address(address, size))
 
-    def pointer_at(self, address: int) -> int:
-        relocation = self.relocations.get(address)
-        if relocation is not None:
-            if "RELATIVE" in str(relocation.type):
-                return relocation.addend
-            if relocation.has_symbol and relocation.symbol.value:
-                return relocation.symbol.value + relocation.addend
+    def _stored(self, address: int) -> int:
         raw = self.bytes_at(address, self.pointer)
         if len(raw) != self.pointer:
             raise RelinkError(f"{self.binary.name}: inittab runs past the end of its section")
         return struct.unpack(self.endian + ("Q" if self.pointer == 8 else "I"), raw)[0]
+
+    def pointer_at(self, address: int) -> int:
+        relocation = self.relocations.get(address)
+        if relocation is not None:
+            # RELA (x86-64, AArch64) carries the addend in the entry; REL (i386, ARM) leaves it in place.
+            addend = relocation.addend if relocation.is_rela else self._stored(address)
+            if "RELATIVE" in str(relocation.type):
+                return addend
+            if relocation.has_symbol and relocation.symbol.value:
+                return relocation.symbol.value + addend
+        return self._stored(address)
 
     def c_string(self, address: int) -> str:
         data = b""

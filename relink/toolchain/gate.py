@@ -1,7 +1,10 @@
 """The toolchain gate: can these consumers read this distribution's objects? A verdict before any link.
 
 LLVM bitcode is readable by the same or a newer LLVM major, never an older one, and not by GNU ld/gold
-or gcc at all. `evaluate` turns an `ObjectSurvey` (what the bytes are, relink.toolchain.survey) and the detected
+or gcc at all. MSVC link-time code generation (/GL) objects are readable by MSVC's link.exe only, so every
+consumer relink knows is refused for them. Native objects are linked by a consumer that speaks their format
+(GNU ld and ld.lld: ELF; ld64.lld: Mach-O; lld-link: COFF); clang and rustc link foreign formats only when
+told the target, which is a warning, not an ok. Zero objects checked is never ok. `evaluate` turns an `ObjectSurvey` (what the bytes are, relink.toolchain.survey) and the detected
 `Consumer`s (relink.toolchain.consumer) into a `ToolchainReport`: per consumer ok (same major, or native objects),
 warn (newer major: readable, but not what PBS tested), or refuse (older major, or no LLVM), with one
 remedy line. `run_gate` does it all for a distribution and raises RelinkError(TOOLCHAIN) on refusal
@@ -11,6 +14,7 @@ unless the caller passes `allow_mismatch` (the `--skip-toolchain-check` of build
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 
 from relink.distribution import Distribution, open_distribution
@@ -67,10 +71,52 @@ class ToolchainReport:
         }
 
 
+# The object format each linker flavour reads; compiler drivers pick a linker by target.
+_HOST_FORMAT = {"linux": "elf", "darwin": "mach-o", "win32": "coff"}.get(sys.platform, "elf")
+
+
+def _linker_format(consumer: Consumer) -> str | None:
+    """The one object format a linker reads (None: a driver that can target several)."""
+    name = os.path.basename(consumer.command).lower()
+    if consumer.kind in ("gnu-ld", "gold", "gcc"):
+        return "elf"
+    if consumer.kind == "lld":
+        if name.startswith("lld-link"):
+            return "coff"
+        if name.startswith("ld64.lld"):
+            return "mach-o"
+        return "elf" if name.startswith(("ld.lld", "ld")) else None
+    if consumer.kind == "apple-clang":
+        return "mach-o"
+    return None
+
+
+def _judge_native(consumer: Consumer, survey: ObjectSurvey) -> ConsumerVerdict:
+    who = consumer.describe()
+    fmt = survey.effective_format
+    reads = _linker_format(consumer)
+    if reads is not None and reads != fmt:
+        return ConsumerVerdict(consumer, REFUSE, f"{who} links {reads} objects only, not these native {fmt} objects")
+    if reads is None and fmt != _HOST_FORMAT:
+        return ConsumerVerdict(
+            consumer, WARN, f"{who}: native {fmt} objects link only when cross-linking for the distribution's "
+            "target (--target and that target's linker and system libraries)",
+        )
+    return ConsumerVerdict(consumer, OK, f"{who}: native {fmt} objects, which it links")
+
+
 def _judge(consumer: Consumer, survey: ObjectSurvey) -> ConsumerVerdict:
     who = consumer.describe()
+    if survey.checked == 0:
+        return ConsumerVerdict(consumer, REFUSE, f"{who}: no objects were checked, so nothing says it can link them")
+    if survey.needs_msvc:
+        count = len(survey.ltcg)
+        return ConsumerVerdict(
+            consumer, REFUSE, f"{who} cannot link MSVC link-time code generation (/GL) objects ({count} files, "
+            f"e.g. {survey.ltcg[0]}): only MSVC's link.exe reads them ('is not a native COFF file')",
+        )
     if not survey.needs_llvm:
-        return ConsumerVerdict(consumer, OK, f"{who}: native {survey.effective_format} objects, any toolchain links them")
+        return _judge_native(consumer, survey)
     producer = survey.producer_version or "unknown"
     major = survey.producer_major
     if not consumer.reads_bitcode:
@@ -100,6 +146,15 @@ def _judge(consumer: Consumer, survey: ObjectSurvey) -> ConsumerVerdict:
 
 
 def _remedy(survey: ObjectSurvey, distribution: str) -> str:
+    if survey.checked == 0:
+        return "run the check on a distribution whose PYTHON.json lists its objects (the full archive or its folder)"
+    if survey.needs_msvc:
+        return (
+            "link with MSVC's link.exe from the same or a newer Visual Studio than built the archive (on Windows), "
+            "or use a PBS flavor built without /GL (e.g. 'relink fetch X.Y --target TRIPLE --flavor noopt')"
+        )
+    if not survey.needs_llvm:
+        return f"use a linker for {survey.effective_format} objects (or a compiler driver targeting the distribution's triple)"
     major = survey.producer_major
     pinned = pinned_toolchain()
     lower = f"or run 'relink lower {distribution}' to turn the bitcode into native objects any linker can use"
@@ -141,13 +196,20 @@ def gate_objects(
 
 def survey_distribution(dist: Distribution) -> ObjectSurvey:
     """Survey every file PYTHON.json lists: core and extension objects and the static libraries of link
-    entries (headers only; the archive is extracted once either way). A metadata-only distribution is
-    judged by its declaration alone."""
+    entries (headers only; the archive is extracted once either way). Listed files the distribution
+    lacks are recorded as missing. A bare PYTHON.json is refused (INVALID_INPUT): it has no objects."""
     build_info = dist.metadata.build_info
     declared = build_info.object_file_format
     if dist.is_metadata_only:
-        return survey_objects(declared, [])
-    return survey_objects(declared, ((rel, dist.path(rel)) for rel in build_info.listed_paths()))
+        raise RelinkError(
+            f"{dist.source}: a bare PYTHON.json has no objects to check (it only declares "
+            f"'{declared.raw}'): run the toolchain check on the full archive or its extracted folder",
+            ExitCode.INVALID_INPUT,
+        )
+    listed = build_info.listed_paths()
+    missing = set(dist.missing_files(listed))
+    present = [rel for rel in listed if rel not in missing]
+    return survey_objects(declared, ((rel, dist.path(rel)) for rel in present), sorted(missing))
 
 
 def run_gate(

@@ -2,8 +2,10 @@
 
 `sniff_file` / `sniff_bytes` classify raw or wrapped LLVM bitcode (with its producer, e.g. "LLVM22.1.8"),
 ELF (with the `.comment` compiler strings, GCC LTO sections `.gnu.lto_*`, and clang's embedded bitcode
-`.llvm.lto` / `.llvmbc` whose producer is read too), Mach-O and COFF objects, and `ar` archives (GNU
-and BSD member names) whose members may be any of these. Only headers are touched: files are memory-mapped
+`.llvm.lto` / `.llvmbc` whose producer is read too), Mach-O (with bitcode embedded in `__LLVM,__bitcode`),
+COFF objects, the anonymous COFF objects MSVC writes (`/GL` link-time code generation objects, which only
+MSVC's link.exe reads; `/bigobj` objects, which are native; import-library members), and `ar` archives
+(GNU, BSD and MSVC `.lib` member names) whose members may be any of these. Only headers are touched: files are memory-mapped
 and a bitcode producer sits in the first few hundred bytes, so surveying a whole distribution reads a few
 pages per object. ELF section headers are read with `struct` rather than lief because lief parses whole
 files, which is what this module exists to avoid.
@@ -26,6 +28,8 @@ __all__ = [
     "ELF",
     "MACHO",
     "COFF",
+    "COFF_LTCG",
+    "COFF_IMPORT",
     "ARCHIVE",
     "UNKNOWN",
     "ObjectInfo",
@@ -37,6 +41,9 @@ __all__ = [
 ]
 
 BITCODE, ELF, MACHO, COFF, ARCHIVE, UNKNOWN = "llvm-bitcode", "elf", "mach-o", "coff", "ar", "unknown"
+# MSVC /GL objects: anonymous COFF whose class id says "link-time code generation" (LLVM: ClGlObjMagic).
+# Import-library members (short import objects): native, any COFF linker reads them.
+COFF_LTCG, COFF_IMPORT = "coff-ltcg", "coff-import"
 
 _AR_MAGIC = b"!<arch>\n"
 _THIN_AR_MAGIC = b"!<thin>\n"
@@ -44,6 +51,10 @@ _ELF_MAGIC = b"\x7fELF"
 _MACHO_MAGICS = {b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe"}
 _COFF_MACHINES = {0x014C, 0x8664, 0x01C4, 0xAA64, 0xA641}  # i386, x86-64, ARMv7, ARM64, ARM64EC
 _BSD_SYMBOL_TABLES = {"__.SYMDEF", "__.SYMDEF SORTED", "__.SYMDEF_64", "__.SYMDEF_64 SORTED"}
+_ANON_COFF_SIGNATURE = b"\x00\x00\xff\xff"  # Sig1 = IMAGE_FILE_MACHINE_UNKNOWN, Sig2 = 0xFFFF
+_LTCG_CLASS_ID = bytes.fromhex("38feb30ca5d9ab4dac9bd6b6222653c2")
+_BIGOBJ_CLASS_ID = bytes.fromhex("c7a1bad1eebaa94baf20faf66aa4dcb8")
+_MACHO_SEGMENT_COMMANDS = {0x1: ("I", 56, 68), 0x19: ("Q", 72, 80)}  # LC_SEGMENT(_64): word, header, section size
 _EMBEDDED_BITCODE_SECTIONS = (".llvm.lto", ".llvmbc")
 _PRODUCER_VERSION = re.compile(r"^LLVM(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -135,7 +146,7 @@ def _sniff(view: memoryview, name: str) -> ObjectInfo:
     if head.startswith(_ELF_MAGIC):
         return _sniff_elf(view, name)
     if head[:4] in _MACHO_MAGICS:
-        return ObjectInfo(name, MACHO)
+        return _sniff_macho(view, name)
     if head == _AR_MAGIC:
         members = tuple(
             _sniff(view[m.offset:m.offset + m.size], f"{name}({m.name})") for m in iter_archive_members(view)
@@ -143,9 +154,55 @@ def _sniff(view: memoryview, name: str) -> ObjectInfo:
         return ObjectInfo(name, ARCHIVE, members=members)
     if head == _THIN_AR_MAGIC:
         raise ValueError("thin archives (members stored outside the archive) are not supported")
+    if head[:4] == _ANON_COFF_SIGNATURE:
+        return ObjectInfo(name, _anonymous_coff(view))
     if len(view) >= 20 and _looks_like_coff(view):
         return ObjectInfo(name, COFF)
     return ObjectInfo(name, UNKNOWN)
+
+
+def _anonymous_coff(view: memoryview) -> str:
+    """The kind of a COFF file that starts with an anonymous header (Sig1 0, Sig2 0xFFFF)."""
+    version, machine = struct.unpack_from("<HH", view, 4)
+    if machine not in _COFF_MACHINES and machine != 0:
+        return UNKNOWN
+    if version == 0:
+        return COFF_IMPORT
+    class_id = bytes(view[12:28])
+    if class_id == _LTCG_CLASS_ID:
+        return COFF_LTCG
+    return COFF if class_id == _BIGOBJ_CLASS_ID else UNKNOWN
+
+
+def _sniff_macho(view: memoryview, name: str) -> ObjectInfo:
+    """A Mach-O object; bitcode embedded by `-fembed-bitcode` (`__LLVM,__bitcode`) is found and read."""
+    magic = bytes(view[:4])
+    end = "<" if magic in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe") else ">"
+    wide = magic in (b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf")
+    ncmds, = struct.unpack_from(end + "I", view, 16)
+    offset = 32 if wide else 28
+    producer, embedded = None, False
+    for _ in range(ncmds):
+        cmd, cmdsize = struct.unpack_from(end + "II", view, offset)
+        if cmdsize < 8:
+            raise ValueError(f"bad Mach-O load command size {cmdsize}")
+        layout = _MACHO_SEGMENT_COMMANDS.get(cmd)
+        if layout is not None:
+            word, header_size, section_size = layout
+            nsects, = struct.unpack_from(end + "I", view, offset + header_size - 8)
+            for index in range(nsects):
+                at = offset + header_size + index * section_size
+                sectname = bytes(view[at:at + 16]).rstrip(b"\0")
+                segname = bytes(view[at + 16:at + 32]).rstrip(b"\0")
+                if segname == b"__LLVM" and sectname == b"__bitcode":
+                    size, = struct.unpack_from(end + word, view, at + 32 + struct.calcsize(word))
+                    data_offset, = struct.unpack_from(end + "I", view, at + 32 + 2 * struct.calcsize(word))
+                    embedded = True
+                    section = view[data_offset:data_offset + size]
+                    if is_bitcode(section):
+                        producer = read_identification(section).producer
+        offset += cmdsize
+    return ObjectInfo(name, MACHO, producer=producer, embedded_bitcode=embedded)
 
 
 def _looks_like_coff(view: memoryview) -> bool:

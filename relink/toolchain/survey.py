@@ -4,7 +4,9 @@
 an `ObjectSurvey`: counts per format, bitcode producers seen, the effective format (bitcode if anything
 needs an LLVM to link, else the native kind) and the producing LLVM, plus grouped disagreements with
 `build_info.object_file_format`. PBS mislabels GCC fat-LTO ELF objects as `llvm-bitcode` and writes
-"18.0.8" for 18.1.8, so only the bytes and the major version are trusted. Native objects inside an LTO
+"18.0.8" for 18.1.8, so only the bytes and the major version are trusted. PBS's Windows objects are MSVC
+`/GL` objects although PYTHON.json says `coff`: they make the effective format `coff-ltcg`. Listed files
+the distribution lacks are recorded as missing, not read. Native objects inside an LTO
 distribution are normal where PBS puts them: `Python/asm_trampoline.o` (assembly) and `build/lib/*.a`
 (third-party libraries); any archive mixing bitcode and native members is normal too.
 """
@@ -17,7 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relink.distribution import ObjectFileFormat
-from relink.toolchain.objects import ARCHIVE, BITCODE, UNKNOWN, ObjectInfo, llvm_major, sniff_file
+from relink.toolchain.objects import (
+    ARCHIVE,
+    BITCODE,
+    COFF,
+    COFF_IMPORT,
+    COFF_LTCG,
+    UNKNOWN,
+    ObjectInfo,
+    llvm_major,
+    sniff_file,
+)
 
 __all__ = ["ObjectSurvey", "survey_objects", "describe_format", "EXPECTED_NATIVE_IN_LTO"]
 
@@ -36,10 +48,17 @@ class ObjectSurvey:
     effective_format: str = UNKNOWN
     producer_version: str | None = None
     disagreements: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    ltcg: list[str] = field(default_factory=list)
 
     @property
     def needs_llvm(self) -> bool:
         return self.effective_format == BITCODE
+
+    @property
+    def needs_msvc(self) -> bool:
+        """Some objects are MSVC link-time code generation (/GL) objects: only MSVC's link.exe reads them."""
+        return bool(self.ltcg)
 
     @property
     def producer_major(self) -> int | None:
@@ -54,6 +73,8 @@ class ObjectSurvey:
             "effective_format": self.effective_format,
             "producer_version": self.producer_version,
             "disagreements": list(self.disagreements),
+            "missing": list(self.missing),
+            "ltcg_files": len(self.ltcg),
         }
 
 
@@ -90,12 +111,15 @@ class _Groups:
         return out
 
 
-def survey_objects(declared: ObjectFileFormat, objects: Iterable[tuple[str, Path]]) -> ObjectSurvey:
-    """Sniff every (relative path, real file) pair and compare with `declared`.
+def survey_objects(
+    declared: ObjectFileFormat, objects: Iterable[tuple[str, Path]], missing: Iterable[str] = (),
+) -> ObjectSurvey:
+    """Sniff every (relative path, real file) pair and compare with `declared`; `missing` are listed
+    files the distribution lacks (recorded, not read).
 
-    Raises RelinkError (INVALID_INPUT) for a missing, unreadable or corrupt file.
+    Raises RelinkError (INVALID_INPUT) for an unreadable or corrupt file.
     """
-    survey = ObjectSurvey(declared=declared.raw)
+    survey = ObjectSurvey(declared=declared.raw, missing=list(missing))
     formats: Counter[str] = Counter()
     producers: Counter[str] = Counter()
     native_kinds: Counter[str] = Counter()
@@ -108,7 +132,12 @@ def survey_objects(declared: ObjectFileFormat, objects: Iterable[tuple[str, Path
         for member in info.bitcode_members():
             producers[member.producer or "unknown"] += 1
         leaves = info.members if info.format == ARCHIVE else (info,)
-        native_kinds.update(m.format for m in leaves if m.format not in (BITCODE, UNKNOWN))
+        if any(m.format == COFF_LTCG for m in leaves):
+            survey.ltcg.append(rel)
+        native_kinds.update(
+            COFF if m.format == COFF_IMPORT else m.format
+            for m in leaves if m.format not in (BITCODE, UNKNOWN, COFF_LTCG)
+        )
         any_bitcode |= info.is_bitcode
         _compare(declared, rel, info, groups)
     survey.formats = dict(formats)
@@ -119,6 +148,8 @@ def survey_objects(declared: ObjectFileFormat, objects: Iterable[tuple[str, Path
         survey.producer_version = max(versions, key=_version_key) if versions else declared.llvm_version
         if len({llvm_major(v) for v in versions}) > 1:
             groups.add(f"bitcode from several LLVM majors: {', '.join(sorted(producers))}", "all objects")
+    elif survey.ltcg:
+        survey.effective_format = COFF_LTCG
     elif native_kinds:
         survey.effective_format = native_kinds.most_common(1)[0][0]
     elif survey.checked == 0:  # nothing to look at (metadata only): trust the declaration
@@ -126,6 +157,8 @@ def survey_objects(declared: ObjectFileFormat, objects: Iterable[tuple[str, Path
         survey.producer_version = declared.llvm_version
     if declared.is_bitcode and survey.checked and not any_bitcode:
         groups.add(f"metadata says {declared.raw} but no checked object is LLVM bitcode", "all objects")
+    for rel in survey.missing:
+        groups.add("listed in PYTHON.json but missing from the distribution", rel)
     survey.disagreements = groups.lines()
     return survey
 
@@ -157,6 +190,10 @@ def _compare(declared: ObjectFileFormat, rel: str, info: ObjectInfo, groups: _Gr
         return
     if info.format == BITCODE:
         groups.add(f"metadata says {declared.raw} but object is LLVM bitcode ({info.producer})", rel)
+    elif info.format == COFF_LTCG:
+        groups.add(f"metadata says {declared.raw} but object is an MSVC link-time code generation (/GL) object", rel)
+    elif info.format == COFF_IMPORT and declared.kind == COFF:
+        return
     elif info.format != declared.kind:
         groups.add(f"metadata says {declared.raw} but object is {info.format}", rel)
     elif info.gcc_lto == "slim":

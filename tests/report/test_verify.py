@@ -132,7 +132,10 @@ def test_non_elf_files_are_invalid_input(tmp_path: Path, capsys: pytest.CaptureF
     with pytest.raises(RelinkError, match="not an ELF file"):
         read_binary(text)
     assert main(["verify", str(pe)]) == ExitCode.INVALID_INPUT
-    assert capsys.readouterr().err == f"relink: error: {pe}: a PE file; relink verify reads ELF executables only\n"
+    assert capsys.readouterr().err == (
+        f"relink: error: {pe}: a PE (Windows) executable, which relink cannot read; "
+        "relink verify reads ELF executables (32- and 64-bit) only\n"
+    )
     assert main(["verify", str(damaged)]) == ExitCode.INVALID_INPUT
     assert main(["verify", str(tmp_path / "absent")]) == ExitCode.INVALID_INPUT
     (tmp_path / "obj.c").write_text("int f(void) { return 1; }\n")
