@@ -26,6 +26,7 @@ from relink.render import (
     pyo3_config_lines,
     python_dir_for,
     render_project,
+    resolve_windows_dlls,
 )
 
 __all__ = ["register", "add_selection_arguments", "plan_from_args"]
@@ -57,7 +58,7 @@ def plan_from_args(args: argparse.Namespace) -> tuple[LinkPlan, Distribution]:
         dist, args.extensions, no_copyleft=args.no_copyleft, no_libraries=args.no_libraries,
         export_dynamic=args.export_dynamic,
     )
-    return plan, dist
+    return resolve_windows_dlls(plan, dist), dist
 
 
 def _print_plan(plan: LinkPlan) -> None:

@@ -74,6 +74,10 @@ class Distribution(abc.ABC):
         unknowable (metadata only). Real archives sometimes lack a file their PYTHON.json lists."""
         return ()
 
+    def files_under(self, folder: str) -> tuple[str, ...]:
+        """The PYTHON.json-relative files directly in `folder`; () when unknowable (metadata only)."""
+        return ()
+
 
 class _MetadataOnly(Distribution):
     is_metadata_only = True
@@ -118,6 +122,11 @@ class _Folder(Distribution):
     def missing_files(self, paths: Iterable[str]) -> tuple[str, ...]:
         return tuple(rel for rel in paths if not os.path.lexists(self.root / "python" / self._check(rel)))
 
+    def files_under(self, folder: str) -> tuple[str, ...]:
+        base = self.root / "python" / self._check(folder)
+        names = sorted(p.name for p in base.iterdir() if p.is_file()) if base.is_dir() else []
+        return tuple(f"{folder}/{name}" for name in names)
+
 
 class _Archive(Distribution):
     def __init__(self, source: Path, metadata: PythonJson, archive_size: int) -> None:
@@ -155,6 +164,13 @@ class _Archive(Distribution):
     def missing_files(self, paths: Iterable[str]) -> tuple[str, ...]:
         index = self.cache.index()
         return tuple(rel for rel in paths if self._check(rel) not in index)
+
+    def files_under(self, folder: str) -> tuple[str, ...]:
+        prefix = self._check(folder).rstrip("/") + "/"
+        return tuple(sorted(
+            name for name, info in self.cache.index().items()
+            if name.startswith(prefix) and "/" not in name[len(prefix):] and info.kind != "dir"
+        ))
 
 
 _LOCAL_SUFFIXES = (".tar.zst", ".tar.gz", ".tgz", ".json")

@@ -1,7 +1,8 @@
 """Stage 3, plan: which extensions, objects and libraries a link needs, and why. Pure: no I/O.
 
 Owns the `LinkPlan` model (`model`), turning a selection spec such as `minimal,+_ssl` into one
-(`selection`), and the rules it applies: presets, third-party and copyleft libraries (`policy`).
+(`selection`), and the rules it applies: presets, third-party and copyleft libraries,
+the code CPython vendors (`policy`).
 Takes in: a `Distribution`'s metadata and the user's selection. Hands on: a `LinkPlan` to the renderers.
 """
 
@@ -14,6 +15,9 @@ _EXPORTS = {
     "PlannedLibrary": "model",
     "COPYLEFT_FAMILIES": "policy",
     "is_copyleft": "policy",
+    "VENDORED_COMPONENTS": "policy",
+    "vendored_component": "policy",
+    "windows_import_library": "policy",
     "DEFAULT_SPEC": "selection",
     "SELECTION_HELP": "selection",
     "make_plan": "selection",

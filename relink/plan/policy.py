@@ -9,18 +9,27 @@ one-line change here.
 
 from __future__ import annotations
 
+import posixpath
+import re
+from dataclasses import dataclass
+
 from relink.distribution import ExtensionVariant, LinkEntry
 
 __all__ = [
     "BASELINE_SYSTEM_LIBRARIES",
     "MACOS_SYSTEM_LIBRARIES",
     "COPYLEFT_FAMILIES",
+    "VENDORED_COMPONENTS",
+    "VendoredComponent",
     "bootstrap_modules",
     "borrowed_objects",
     "copyleft_licenses",
     "is_copyleft",
     "is_baseline_link",
     "is_test_module",
+    "unannotated_link",
+    "vendored_component",
+    "windows_import_library",
 ]
 
 # CPython's Modules/Setup.bootstrap: the modules the interpreter itself imports while starting (encodings,
@@ -106,3 +115,78 @@ _BORROWED_OBJECTS: dict[str, tuple[tuple[str, ...], str]] = {
 def borrowed_objects(name: str) -> tuple[tuple[str, ...], str] | None:
     """(lending extensions, path marker) for an extension that borrows objects, else None."""
     return _BORROWED_OBJECTS.get(name)
+
+
+# Third-party code CPython vendors and compiles into its own objects, which PBS's metadata leaves without a
+# license entry (measured on real archives: zlib compiled into the Windows core, expat into pyexpat and
+# `_elementtree`, mpdecimal into `_decimal`, HACL* into the 3.12+ hash modules). Objects are recognised by
+# file name, only within the modules (or "core") that are known to carry them: `compress.o` is zlib in
+# the Windows core but bzip2 in `_bz2`.
+@dataclass(frozen=True)
+class VendoredComponent:
+    key: str                      # also the license file's stem: licenses/LICENSE.<key>.txt
+    spdx_ids: tuple[str, ...]
+    owners: tuple[str, ...]       # extension names, or "core"
+    stems: frozenset[str]         # object file names without suffix
+    prefix: str | None            # or: object names starting with this
+    upstream: str                 # where the license text is, for a distribution that lacks it
+
+
+VENDORED_COMPONENTS = (
+    VendoredComponent(
+        "zlib", ("Zlib",), ("core", "zlib"),
+        frozenset({"adler32", "compress", "crc32", "deflate", "gzclose", "gzlib", "gzread", "gzwrite", "infback",
+                   "inffast", "inflate", "inftrees", "trees", "uncompr", "zutil"}),
+        None, "https://zlib.net/zlib_license.html",
+    ),
+    VendoredComponent(
+        "expat", ("MIT",), ("pyexpat", "_elementtree"), frozenset({"xmlparse", "xmlrole", "xmltok"}), None,
+        "https://github.com/libexpat/libexpat/blob/master/expat/COPYING",
+    ),
+    VendoredComponent(
+        "mpdecimal", ("BSD-2-Clause",), ("_decimal",),
+        frozenset({"basearith", "constants", "context", "convolute", "crt", "difradix2", "fnt", "fourstep", "io",
+                   "memory", "mpalloc", "mpdecimal", "numbertheory", "sixstep", "transpose", "vcdiv64"}),
+        None, "https://www.bytereef.org/mpdecimal/ (LICENSE.txt of the mpdecimal source)",
+    ),
+    VendoredComponent(
+        "hacl", ("MIT",), ("_md5", "_sha1", "_sha2", "_sha256", "_sha512", "_sha3", "_blake2", "_hmac"),
+        frozenset(), "Hacl_", "https://github.com/hacl-star/hacl-star/blob/main/LICENSE",
+    ),
+)
+
+
+def vendored_component(owner: str, obj: str) -> VendoredComponent | None:
+    """The vendored component object `obj` (a PYTHON.json path) of `owner` (an extension or "core") is
+    compiled from, or None for CPython's own code."""
+    stem = posixpath.basename(obj).rsplit(".", 1)[0]
+    for component in VENDORED_COMPONENTS:
+        if owner in component.owners and (
+            stem in component.stems or (component.prefix is not None and stem.startswith(component.prefix))
+        ):
+            return component
+    return None
+
+
+# Windows DLLs are linked through import libraries in build/lib named without the DLL's version and
+# architecture suffix: PYTHON.json names `libcrypto-1_1-x64` (3.11 x64) or `libcrypto-1_1` (3.10 i686)
+# where the archive has `build/lib/libcrypto.lib`, and `libffi-8` for `libffi.lib`.
+_DLL_SUFFIX = re.compile(r"-\d+(?:_\d+)*(?:-(?:x64|x86|arm64|win32|amd64))?$", re.IGNORECASE)
+
+
+def windows_import_library(dll_name: str) -> str:
+    """`libcrypto-1_1-x64` → `libcrypto`, `libffi-8` → `libffi`; names without a suffix are unchanged."""
+    return _DLL_SUFFIX.sub("", dll_name) or dll_name
+
+
+# Links PBS's Windows metadata leaves out although the objects need them: `_lzma` says `links: []` but
+# calls liblzma, shipped as build/lib/liblzma.lib.
+_WINDOWS_UNANNOTATED = {"_lzma": LinkEntry(name="liblzma", kind="static", path="build/lib/liblzma.lib")}
+
+
+def unannotated_link(name: str, platform: str, variant: ExtensionVariant) -> LinkEntry | None:
+    """The library extension `name` needs but PYTHON.json does not list, or None."""
+    link = _WINDOWS_UNANNOTATED.get(name) if platform == "windows" else None
+    if link is None or any(existing.name == link.name for existing in variant.links):
+        return None
+    return link

@@ -10,6 +10,7 @@ Policy tables (bootstrap modules, copyleft licenses, baseline system libraries) 
 from __future__ import annotations
 
 import difflib
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ from relink.plan.policy import (
     copyleft_licenses,
     is_baseline_link,
     is_test_module,
+    unannotated_link,
+    vendored_component,
+    windows_import_library,
 )
 from relink.plan.safety import LIBRARY_NAME, check_plan_values
 
@@ -283,8 +287,18 @@ def _assemble(
     if platform == "linux" and not any(link.name == "m" and link.kind == "system" for link in build.core.links):
         # The core's float and complex code calls libm; PBS annotates m only on math/cmath-like modules.
         libraries.add(("m", "system", None), "core (libm: float code; not annotated in PYTHON.json)")
+    # Vendored code compiled into several extensions (Windows: expat in both pyexpat and _elementtree)
+    # is linked once: a second copy of the same object would define every symbol twice.
+    vendored_seen: dict[tuple[str, str], str] = {}
     for name, (variant, _) in chosen.items():
         for obj in variant.objs:
+            component = vendored_component(name, obj)
+            key = (component.key, posixpath.basename(obj)) if component else None
+            if key in vendored_seen:
+                objects.add((vendored_seen[key],), f"{name} (same {component.key} object as {obj})")
+                continue
+            if key:
+                vendored_seen[key] = obj
             objects.add((obj,), name)
         borrowing = borrowed_objects(name)
         if borrowing:
@@ -295,7 +309,15 @@ def _assemble(
                         if marker in "/" + obj:
                             objects.add((obj,), f"{name} (borrowed from {lender})")
         for link in variant.links:
-            libraries.add((link.name, link.kind, link.path), name)
+            if platform == "windows" and link.kind == "dynamic":
+                # A DLL is linked through its import library, named without the DLL's version suffix.
+                libraries.add((windows_import_library(link.name), link.kind, link.path), name)
+            else:
+                libraries.add((link.name, link.kind, link.path), name)
+        missing_link = unannotated_link(name, platform, variant)
+        if missing_link:
+            libraries.add((missing_link.name, missing_link.kind, missing_link.path),
+                          f"{name} ({missing_link.name}: not annotated in PYTHON.json)")
     fmt = meta.object_file_format
     return LinkPlan(
         python_version=meta.python_version,

@@ -22,6 +22,7 @@ _EXPORTS = {
     "python_dir_for": "project",
     "render_project": "project",
     "require_plan_files": "project",
+    "resolve_windows_dlls": "project",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,9 +11,11 @@ in it that relink did not write.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -22,13 +24,16 @@ from pathlib import Path
 
 from relink.distribution import Distribution
 from relink.errors import ExitCode, RelinkError
-from relink.plan import LinkPlan
+from relink.plan import LinkPlan, windows_import_library
 from relink.render.files import FORMAT_FILES, expand_formats, render_config_c, render_files
 from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, staging_dir
 from relink.toolchain import pinned_toolchain
 
-__all__ = ["MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project", "require_plan_files"]
+__all__ = [
+    "MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project", "require_plan_files",
+    "resolve_windows_dlls",
+]
 
 # Lists the files relink wrote into an output folder, with their sha256 (see render_project).
 MANIFEST = ".relink-generated.json"
@@ -49,13 +54,37 @@ def python_dir_for(plan: LinkPlan, dist: Distribution) -> Path:
     return (dist.extract(members) / "python").resolve()
 
 
+def resolve_windows_dlls(plan: LinkPlan, dist: Distribution) -> LinkPlan:
+    """The plan with each Windows DLL PYTHON.json names but the archive lacks replaced by the archive's DLL
+    of the same library: 3.11's metadata names OpenSSL 1.1 DLLs (`libcrypto-1_1-x64.dll`) where the archive
+    ships `libcrypto-3-x64.dll`. Other plans, and bare PYTHON.json files, are returned unchanged."""
+    dlls = [lib for lib in plan.libraries if lib.kind == "dynamic" and lib.path]
+    if plan.platform != "windows" or dist.is_metadata_only or not dlls or not dist.missing_files(l.path for l in dlls):
+        return plan
+    present = {posixpath.basename(path).lower(): path for path in dist.files_under(posixpath.dirname(dlls[0].path))}
+    libraries = []
+    for lib in plan.libraries:
+        if lib.kind == "dynamic" and lib.path and dist.missing_files([lib.path]):
+            same = sorted(
+                path for base, path in present.items()
+                if base.endswith(".dll") and windows_import_library(base[:-4]) == lib.name.lower()
+            )
+            if len(same) == 1:
+                lib = dataclasses.replace(lib, path=same[0], why=(*lib.why, f"PYTHON.json names {lib.path}"))
+        libraries.append(lib)
+    return dataclasses.replace(plan, libraries=tuple(libraries))
+
+
 def require_plan_files(plan: LinkPlan, dist: Distribution) -> None:
-    """Refuse a plan that needs a file PYTHON.json lists but the distribution lacks, naming the file and
-    the extensions behind it; a plan that does not need it goes on (RelinkError INVALID_INPUT)."""
+    """Refuse a plan that needs a file the distribution lacks (PYTHON.json lists it, or it is a Windows
+    DLL's import library in build/lib), naming the file and the extensions behind it; a plan that does
+    not need it goes on (RelinkError INVALID_INPUT)."""
     needed: dict[str, tuple[str, ...]] = {obj.path: obj.why for obj in plan.objects}
     for lib in plan.libraries:
         if lib.path and lib.kind in ("static", "dynamic"):
             needed.setdefault(lib.path, lib.why)
+        if lib.kind == "dynamic" and plan.platform == "windows":
+            needed.setdefault(f"build/lib/{lib.name}.lib", lib.why)
     missing = dist.missing_files(needed)
     if not missing:
         return
@@ -68,7 +97,7 @@ def require_plan_files(plan: LinkPlan, dist: Distribution) -> None:
         edits = ",".join(f"-{name}" for name in extensions)
         remedy = f"needed by {', '.join(extensions)}: leave them out (--extensions '{plan.extensions_spec},{edits}') or use a complete archive"
     raise RelinkError(
-        f"{dist.source}: PYTHON.json lists python/{missing[0]}{more}, which the distribution lacks; {remedy}",
+        f"{dist.source}: the link needs python/{missing[0]}{more}, which the distribution lacks; {remedy}",
         ExitCode.INVALID_INPUT,
     )
 

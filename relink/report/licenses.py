@@ -4,7 +4,10 @@ in, its SPDX ids (combined with AND), public-domain flags, the full texts, and c
 PYTHON.json gives licenses per *extension* (`licenses`, `license_paths`, `license_public_domain`), not per
 bundled library. This module owns turning that into components: one for CPython and one per license file
 (OpenSSL, SQLite, zlib, …), with the static/dynamic libraries (`path_static`/`path_dynamic` link entries)
-attributed to each. Attribution is worked out over the whole distribution, so a component looks the same
+attributed to each. Code CPython vendors into its own objects (zlib in the Windows core, expat, mpdecimal,
+HACL*) has no license entry in PBS's metadata: it is recognised by relink.plan's table of vendored
+components and given its terms from there and its text from the archive's `licenses/` when present, with a
+note either way; a linked library without any known license is reported as `lib:<name>`, never dropped. Attribution is worked out over the whole distribution, so a component looks the same
 whatever else is selected: an extension with one license file owns its libraries and ids outright; an
 extension with several is resolved from what the others already pinned and then by name (`libbsd.a` ↔
 `LICENSE.libbsd.txt`); whatever stays ambiguous is given to the remaining components *jointly* (stated in
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from relink.errors import ExitCode, RelinkError
 from relink.json_output import SCHEMA_VERSION
-from relink.plan import COPYLEFT_FAMILIES, is_copyleft
+from relink.plan import COPYLEFT_FAMILIES, is_copyleft, vendored_component
 from relink.support import atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -338,9 +341,22 @@ def license_report(
     if metadata.licenses is None:
         notes.append("PYTHON.json names no licenses for CPython itself")
 
+    license_dir = posixpath.dirname(metadata.license_path) if metadata.license_path else "licenses"
+    vendored: dict[str, tuple[Any, set[str]]] = {}
+
+    def find_vendored(owner: str, objs: Iterable[str]) -> set[str]:
+        found = set()
+        for obj in objs:
+            component = vendored_component(owner, obj)
+            if component is not None:
+                vendored.setdefault(component.key, (component, set()))[1].add(owner)
+                found.add(component.key)
+        return found
+
+    find_vendored("core", metadata.build_info.core.objs)
     extension_licenses = []
     for variant in selected:
-        keys: set[str] = set()
+        keys: set[str] = find_vendored(variant.name, variant.objs)
         for path in variant.license_paths or ():
             entry = part(component_key(path), (path,))
             entry["by"].add(variant.name)
@@ -371,6 +387,29 @@ def license_report(
                     bool(variant.license_public_domain), tuple(sorted(keys)),
                 )
             )
+
+    for key, (component, owners) in sorted(vendored.items()):
+        known = parts.get(key)
+        if known is not None and known["paths"] and owners <= known["by"]:
+            continue  # PYTHON.json already attributes it (e.g. the zlib extension's libz.a on Linux)
+        candidate = f"{license_dir}/LICENSE.{key}.txt"
+        has_text = bool(known and known["paths"]) or (
+            not dist.is_metadata_only and not dist.missing_files([candidate])
+        )
+        entry = part(key, (candidate,) if has_text else ())
+        entry["by"] |= owners
+        entry["ids"] |= set(component.spdx_ids)
+        where = ", ".join(sorted(owners, key=lambda o: (o != "core", o)))
+        if entry["paths"]:
+            text = f"its text is {entry['paths'][0]}"
+        else:
+            lacks = "a bare PYTHON.json cannot tell whether the archive has" if dist.is_metadata_only else (
+                "the distribution has no")
+            text = f"{lacks} {candidate}: get the text from {component.upstream} before shipping"
+        notes.append(
+            f"{key}: compiled into {where} from code CPython vendors; PYTHON.json gives it no license, so its "
+            f"terms ({' AND '.join(component.spdx_ids)}) come from relink's table; {text}"
+        )
 
     def joint_with(entry: dict[str, Any]) -> tuple[str, ...]:
         return tuple(sorted({component_key(p) for path in entry["paths"] for p in attribution.joint.get(path, ())}))

@@ -21,6 +21,7 @@ from relink.distribution import Distribution, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.toolchain.consumer import Consumer, detect_cc, detect_linker, detect_rustc
 from relink.toolchain.pin import pinned_toolchain
+from relink.toolchain.objects import UNKNOWN
 from relink.toolchain.survey import ObjectSurvey, survey_objects
 
 __all__ = [
@@ -109,6 +110,11 @@ def _judge(consumer: Consumer, survey: ObjectSurvey) -> ConsumerVerdict:
     who = consumer.describe()
     if survey.checked == 0:
         return ConsumerVerdict(consumer, REFUSE, f"{who}: no objects were checked, so nothing says it can link them")
+    if survey.effective_format == UNKNOWN:
+        return ConsumerVerdict(
+            consumer, REFUSE, f"{who}: none of the {survey.checked} checked files is an object or library relink "
+            "recognises, so nothing says it can link them",
+        )
     if survey.needs_msvc:
         count = len(survey.ltcg)
         return ConsumerVerdict(
@@ -148,6 +154,8 @@ def _judge(consumer: Consumer, survey: ObjectSurvey) -> ConsumerVerdict:
 def _remedy(survey: ObjectSurvey, distribution: str) -> str:
     if survey.checked == 0:
         return "run the check on a distribution whose PYTHON.json lists its objects (the full archive or its folder)"
+    if survey.effective_format == UNKNOWN:
+        return "check that the distribution is a PBS full archive with object files (see the disagreements above)"
     if survey.needs_msvc:
         return (
             "link with MSVC's link.exe from the same or a newer Visual Studio than built the archive (on Windows), "
