@@ -63,14 +63,15 @@ def test_windows_lib_names_and_dlls(samples_dir: Path) -> None:
 
     plan = make_plan(open_distribution(samples_dir / WINDOWS), "default,+_ssl", export_dynamic=True)
     args = gnu_link_args(plan, "C:/pbs/python")
-    assert "ws2_32.lib" in args and "libssl-1_1-x64.lib" in args and "-LC:/pbs/python/build/lib" in args
+    # The import library drops the DLL's version suffix: build/lib/libssl.lib, as PBS ships it.
+    assert "ws2_32.lib" in args and "libssl.lib" in args and "-LC:/pbs/python/build/lib" in args
     assert not any(arg.startswith("-l") or "export-dynamic" in arg for arg in args)
     assert plan.runtime_files == ("install/DLLs/libcrypto-1_1-x64.dll", "install/DLLs/libssl-1_1-x64.dll")
     lines = pyo3_config_lines(plan, "C:/pbs/python")
     assert lines[:7] == [
         "implementation=CPython", "version=3.11", "shared=false", "abi3=false", "lib_name=python311",
         "pointer_width=64", "suppress_build_script_link_lines=true"]
-    assert "extra_build_script_line=cargo:rustc-link-lib=dylib=libssl-1_1-x64" in lines
+    assert "extra_build_script_line=cargo:rustc-link-lib=dylib=libssl" in lines
 
 
 def test_response_file_quotes_what_needs_it(samples_dir: Path) -> None:
