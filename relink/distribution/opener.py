@@ -47,8 +47,11 @@ class Distribution(abc.ABC):
 
     def _inside(self, root: Path, rel: str) -> Path:
         """`root/python/rel`, refused when it (through symlinks) leaves `root/python`, RelinkError if missing."""
-        base = (root / "python").resolve()
-        target = (root / "python" / rel).resolve()
+        try:
+            base = (root / "python").resolve()
+            target = (root / "python" / rel).resolve()
+        except (RuntimeError, OSError) as error:  # a symlink loop (RuntimeError before Python 3.13)
+            raise RelinkError(f"{self.source}: python/{rel} cannot be resolved ({error})") from None
         if not target.is_relative_to(base):
             raise RelinkError(f"{self.source}: python/{rel} resolves outside the distribution ({target})")
         if not target.exists():

@@ -144,3 +144,48 @@ def test_hostile_archive_in_a_process(name: str, canary: Path) -> None:
         assert time.monotonic() - started < 20
     assert result.returncode == 3
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"relink: error: {archive}")
+
+
+def _folder_distribution(root: Path) -> Path:
+    """The members of the small test archive written as an extracted folder."""
+    from helpers_archives import distribution_members, minimal_metadata
+
+    for spec, data in distribution_members(minimal_metadata()):
+        if isinstance(spec, str):
+            (root / spec).parent.mkdir(parents=True, exist_ok=True)
+            (root / spec).write_bytes(data)
+        else:
+            (root / spec.name).symlink_to(spec.linkname)
+    return root
+
+
+FOLDER_CHANGES = {
+    "object is a symlink loop": lambda obj, canary: obj.symlink_to(obj.name),
+    "object is a two-link loop": lambda obj, canary: (obj.symlink_to("other.o"),
+                                                      (obj.parent / "other.o").symlink_to(obj.name)),
+    "object links out to the canary": lambda obj, canary: obj.symlink_to(canary / "victim.txt"),
+    "object dangles out of the tree": lambda obj, canary: obj.symlink_to("/nonexistent/x.o"),
+    "object is a folder": lambda obj, canary: obj.mkdir(),
+    "objects folder links to the canary": lambda obj, canary: (
+        __import__("shutil").rmtree(obj.parent), obj.parent.symlink_to(canary)),
+    "include folder is a loop": lambda obj, canary: (
+        __import__("shutil").rmtree(obj.parents[2] / "install" / "include" / "python3.11"),
+        (obj.parents[2] / "install" / "include" / "python3.11").symlink_to("python3.11")),
+}
+
+
+@pytest.mark.parametrize("change", sorted(FOLDER_CHANGES))
+def test_hostile_extracted_folder(change: str, canary: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder_distribution(canary / "work" / "dist")
+    obj = folder / "python" / "build" / "Objects" / "abstract.o"
+    obj.unlink()
+    FOLDER_CHANGES[change](obj, canary)
+    out = canary / "work" / "out"
+    before = _snapshot(canary.parent, (canary / "work" / "cache", out))
+    codes = {argv[0]: _run(capsys, argv)[0] for argv in (
+        ["info", str(folder)], ["plan", str(folder), "--extensions", "default"],
+        ["licenses", str(folder), "--extensions", "default"],
+        ["generate", str(folder), "-o", str(out), "--extensions", "default"])}
+    assert _snapshot(canary.parent, (canary / "work" / "cache", out)) == before
+    if change != "object is a folder":
+        assert codes["generate"] == ExitCode.INVALID_INPUT, codes
