@@ -27,7 +27,7 @@ from relink.errors import ExitCode, RelinkError
 from relink.plan import LinkPlan, windows_import_library
 from relink.render.files import FORMAT_FILES, expand_formats, render_config_c, render_files
 from relink.resources import toolchain_dir
-from relink.support import cache_root, entry_lock, publish_dir, staging_dir
+from relink.support import cache_root, entry_lock, publish_dir, run_tool, staging_dir
 from relink.toolchain import pinned_toolchain
 
 __all__ = [
@@ -110,7 +110,7 @@ def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path
         "-o", str(output),
     ]
     try:
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = run_tool(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise RelinkError(f"{compiler} not found: run 'bash toolchain/setup.sh' or pass --cc", ExitCode.TOOLCHAIN) from None
     if result.returncode != 0:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from relink.distribution import OBJECT_SUFFIXES, Distribution, distribution_identity, open_distribution
 from relink.errors import ExitCode, RelinkError
-from relink.support import atomic_write_bytes, cache_root, entry_lock, publish_dir, staging_dir
+from relink.support import atomic_write_bytes, cache_root, entry_lock, publish_dir, run_tool, staging_dir
 from relink.toolchain.consumer import Consumer, detect_cc
 from relink.toolchain.objects import ARCHIVE, BITCODE, COFF, ELF, MACHO, iter_archive_members, llvm_major, sniff_file
 from relink.toolchain.pin import pinned_toolchain
@@ -124,7 +124,7 @@ def _extract_members(archive: Path, into: Path) -> list[Path]:
 
 
 def _compile(command: list[str], name: Path) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    result = run_tool(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
         raise RelinkError(f"lowering {name} failed: {lines[0]}", ExitCode.TOOLCHAIN)
