@@ -150,3 +150,44 @@ def test_local_paths_that_would_inject_are_refused() -> None:
     with pytest.raises(RelinkError, match="--name"):
         render_files(plan, "/tmp/x", ["cmake"], name="x)\nexecute_process(COMMAND id)#")
     assert 'set(RELINK_PYTHON_DIR "/tmp/my dir"' in render_files(plan, "/tmp/my dir", ["cmake"])["CMakeLists.txt"]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A 512 KiB tmpfs (root only; skipped where mounting is not permitted)."""
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    members = distribution_members(minimal_metadata())
+    members.append(("python/install/lib/big.bin", os.urandom(1 << 20)))
+    archive = write_archive(tmp_path / "dist.tar.zst", members)
+    monkeypatch.setenv("RELINK_CACHE_DIR", str(tiny_disk / "cache"))
+    code, err = _run(capsys, "extract", str(archive))
+    assert code == ExitCode.INVALID_INPUT and "No space left on device" in err
+    assert not [p for p in (tiny_disk / "cache" / "extracted").iterdir() if not p.name.endswith(".lock")]
+
+    monkeypatch.setenv("RELINK_CACHE_DIR", str(tmp_path / "cache"))
+    try:  # fill the disk
+        with open(tiny_disk / "filler", "wb") as filler:
+            while True:
+                filler.write(bytes(4096))
+                filler.flush()
+    except OSError:
+        pass
+    code, err = _run(capsys, "licenses", str(LINUX), "--extensions", "default", "-o", str(tiny_disk / "L.txt"))
+    assert code == ExitCode.INVALID_INPUT and "disk full" in err
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["cache", "filler"]
