@@ -13,6 +13,7 @@ packages=(
   build-essential pkg-config dpkg-dev                  # CPython's configure/make, apt-get source
   zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev libffi-dev libssl-dev
   uuid-dev libncurses-dev libedit-dev libexpat1-dev libreadline-dev
+  debootstrap                                          # the tests' Debian 11 roots (outputs on an older glibc)
 )
 
 # Debian's CPython source packages: a deb-src twin of the configured bookworm entry, written once.

@@ -29,7 +29,7 @@ from relink.app.payload import (
 )
 from relink.distribution import Distribution, distribution_identity, open_distribution
 from relink.errors import ExitCode, RelinkError
-from relink.resources import templates_dir, toolchain_dir
+from relink.resources import templates_dir
 from relink.support import (
     StepReporter,
     cache_root,
@@ -40,7 +40,7 @@ from relink.support import (
     scratch_dir,
     staging_dir,
 )
-from relink.toolchain import pinned_toolchain
+from relink.toolchain import LinkTarget, link_target, pinned_toolchain, target_compiler, target_toolchain_file
 
 __all__ = ["BuildRequest", "BuildResult", "build_onefile", "resolve_extensions_spec", "verify_interpreter",
            "write_executable"]
@@ -62,6 +62,8 @@ class BuildRequest:
     export_dynamic: bool = False
     strip: bool = True
     fast_link: bool = False                  # ThinLTO without cross-module importing (see commands/build.py)
+    glibc: str | None = None                 # glibc floor "X.Y"; None: the distribution's own
+    python: Path | None = None               # compiles the bytecode when the distribution's cannot run here
     skip_toolchain_check: bool = False
 
 
@@ -128,22 +130,31 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     if request.app is not None:
         check_app(request.app)
     dist, root = _open(request, reporter)
-    python = root / "python" / dist.metadata.python_exe
     stdlib = root / "python" / dist.metadata.python_paths["stdlib"]
 
     from relink.plan import make_plan
     from relink.toolchain import run_gate
 
+    target = link_target(dist.metadata, request.glibc, where=str(dist.source))
+    if not target.compilable_here:
+        raise RelinkError(f"{dist.source}: relink build links Linux targets; {target.triple} needs its own SDK: "
+                          "use 'relink generate' and build the project there", ExitCode.TOOLCHAIN)
+    python, foreign = bytecode_python(dist, root, stdlib, request.python)
+    if foreign:
+        reporter.note(f"bytecode compiled by {python} (the distribution's interpreter cannot run here; "
+                      "same bytecode magic number)")
     with reporter.step("toolchain check") as record:
-        # The build always uses the pinned clang + lld (toolchain/clang.cmake): that is what is checked.
-        report = run_gate(dist, cc=pinned_toolchain().clang, linker=pinned_toolchain().lld,
+        # What links is the target's driver (the pinned clang + lld with the target's libc): that is checked.
+        report = run_gate(dist, cc=str(target_compiler(target)), linker=pinned_toolchain().lld,
                           allow_mismatch=request.skip_toolchain_check)
-        record["detail"] = report.verdict
+        record["detail"] = f"{report.verdict}; {target.describe()}"
     with reporter.step("bytecode") as record:
         dist_key = distribution_identity(dist)[:20]
         payload = collect_payload(python, stdlib, request.app,
                                   request.stdlib if isinstance(request.stdlib, str) else list(request.stdlib),
-                                  list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize))
+                                  list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize),
+                                  foreign=foreign,
+                                  builtin_names=sorted(dist.metadata.build_info.extensions) if foreign else None)
         pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize)
         record["detail"] = f"{len(pycs)} modules"
     with reporter.step("plan") as record:
@@ -152,7 +163,7 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                          no_libraries=request.no_libraries, export_dynamic=request.export_dynamic)
         record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
     archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
-    interpreter, relinked = _interpreter(dist, plan, request, reporter)
+    interpreter, relinked = _interpreter(dist, plan, target, request, reporter)
     with reporter.step("embed"):
         request.output.parent.mkdir(parents=True, exist_ok=True)
         write_executable(interpreter, archive, request.output)
@@ -165,6 +176,62 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     return BuildResult(output=request.output, size=request.output.stat().st_size, interpreter=interpreter,
                        relinked=relinked, modules=len(pycs), extensions=plan.extension_names,
                        licenses=licenses, steps=reporter.steps)
+
+
+def _magic(python: Path | str) -> str | None:
+    """The bytecode magic number of an interpreter (hex), or None if it cannot run here."""
+    import subprocess
+
+    try:
+        result = subprocess.run([str(python), "-I", "-S", "-c",
+                                 "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+                                capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _stdlib_magic(stdlib: Path) -> str | None:
+    """The magic number the distribution's stdlib says its bytecode has (3.6-3.13 spell it out)."""
+    import re
+
+    try:
+        text = (stdlib / "importlib" / "_bootstrap_external.py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(r"^MAGIC_NUMBER = \((\d+)\)\.to_bytes\(2, 'little'\) \+ b'\\r\\n'", text, re.MULTILINE)
+    return (int(match[1]).to_bytes(2, "little") + b"\r\n").hex() if match else None
+
+
+def bytecode_python(dist: Distribution, root: Path, stdlib: Path, chosen: Path | None) -> tuple[Path, bool]:
+    """The interpreter that compiles the payload, and whether it is another than the distribution's own.
+
+    The distribution's own interpreter when it runs here; else (another CPU or C library, or an archive
+    whose install/ is incomplete) `chosen` (--python) or `pythonX.Y` on PATH, accepted only if its
+    bytecode magic number is the distribution's."""
+    own = root / "python" / dist.metadata.python_exe
+    if chosen is None and _magic(own):
+        return own, False
+    version = dist.metadata.python_major_minor_version
+    candidate = chosen or (shutil.which(f"python{version}") and Path(shutil.which(f"python{version}")))
+    why = f"{dist.source}: the distribution's interpreter cannot run on this machine ({dist.metadata.target_triple})"
+    if not candidate:
+        raise RelinkError(f"{why}: pass --python PATH, a CPython {version} that runs here, to compile the bytecode",
+                          ExitCode.TOOLCHAIN)
+    magic, wanted = _magic(candidate), _stdlib_magic(stdlib)
+    if magic is None or (wanted and magic != wanted) or (not wanted and not _same_version(candidate, version)):
+        raise RelinkError(f"{candidate}: not a CPython {version} that runs here (its bytecode would not load in "
+                          f"the distribution's interpreter): pass --python PATH to a CPython {version}",
+                          ExitCode.USAGE if chosen else ExitCode.TOOLCHAIN)
+    return Path(candidate), True
+
+
+def _same_version(python: Path, version: str) -> bool:
+    import subprocess
+
+    result = subprocess.run([str(python), "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() == version
 
 
 # An optional import (inside `try: … except ImportError`) pulls its extension into `auto` only if the
@@ -202,7 +269,7 @@ def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool
     return ",".join(["minimal", *(f"+{name}" for name in reached), *edits])
 
 
-def _interpreter(dist: Distribution, plan, request: BuildRequest,
+def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildRequest,
                  reporter: StepReporter) -> tuple[Path, bool]:
     """The linked launcher for `plan`, from the cache or built now; and whether it was built now.
 
@@ -228,7 +295,7 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
             "RELINK_LINK_OPTIONS": ";".join(link_options),
         }
         digest = hashlib.sha256(json.dumps({
-            "relink": __version__, "toolchain": pinned_toolchain().version,
+            "relink": __version__, "toolchain": pinned_toolchain().version, "target": target.to_json(),
             "strip": request.strip, "definitions": definitions,
         }, sort_keys=True).encode())
         for path in sorted(p for p in project.iterdir() if p.name != MANIFEST):
@@ -244,10 +311,10 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
                 # The log lives outside the staging folder, so a failure message names a file that stays.
                 log = cache_root() / "logs" / "link" / f"{entry.name}.log"
                 configure_and_build(project, build_dir, log,
-                                    toolchain_file=toolchain_dir() / "clang.cmake", definitions=definitions)
+                                    toolchain_file=target_toolchain_file(target), definitions=definitions)
                 shutil.copyfile(log, staged / "build.log")
                 shutil.copyfile(build_dir / "python", staged / "python")
-                verify_interpreter(staged / "python", plan, dist, staged / "verify.json")
+                verify_interpreter(staged / "python", plan, dist, staged / "verify.json", target)
                 if request.strip:
                     _strip(staged / "python")
                 os.chmod(staged / "python", 0o755)
@@ -256,13 +323,20 @@ def _interpreter(dist: Distribution, plan, request: BuildRequest,
     return binary, True
 
 
-def verify_interpreter(binary: Path, plan, dist: Distribution, report_file: Path) -> None:
+def verify_interpreter(binary: Path, plan, dist: Distribution, report_file: Path,
+                       target: LinkTarget | None = None) -> None:
     """Check the freshly linked (not yet stripped: its inittab symbol is still there) interpreter against
     the plan: exactly the planned builtin modules, no shared library beyond the C runtime, no glibc newer
-    than the distribution's. A contradiction fails the build and nothing is cached."""
+    than the target's floor (default: the distribution's). A contradiction fails the build and nothing
+    is cached."""
+    import dataclasses
+
     from relink.report import expectations_from_plan, verify_binary
 
-    report = verify_binary(binary, expectations_from_plan(plan, dist.metadata))
+    expected = expectations_from_plan(plan, dist.metadata)
+    if target is not None and target.glibc:
+        expected = dataclasses.replace(expected, max_glibc=target.glibc)
+    report = verify_binary(binary, expected)
     report_file.write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
     if not report.ok:
         raise RelinkError(f"the linked interpreter contradicts the plan: {'; '.join(report.problems)}",

@@ -86,7 +86,8 @@ def _run_worker(python: Path, request: dict) -> dict:
                             capture_output=True, text=True)
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RelinkError(f"{python}: the distribution's interpreter failed: {tail}", ExitCode.BUILD_FAILED)
+        raise RelinkError(f"{python}: the bytecode compiler (the distribution's interpreter or --python) failed: "
+                          f"{tail}", ExitCode.BUILD_FAILED)
     return json.loads(result.stdout)
 
 
@@ -146,9 +147,12 @@ def check_app(app: AppSpec) -> None:
 
 
 def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode: str | list[str],
-                    excludes: list[str], *, pyc_cache: Path | None = None) -> Payload:
+                    excludes: list[str], *, pyc_cache: Path | None = None, foreign: bool = False,
+                    builtin_names: list[str] | None = None) -> Payload:
     """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names.
-    `pyc_cache` (see `stdlib_pyc_cache`) lets the scan reuse earlier builds' stdlib bytecode."""
+    `pyc_cache` (see `stdlib_pyc_cache`) lets the scan reuse earlier builds' stdlib bytecode. `foreign`:
+    `python` is not the distribution's own interpreter (same bytecode, another build), so the scan
+    searches the distribution's stdlib only, and `builtin_names` (its extensions) say what may be builtin."""
     if app is not None:
         check_app(app)
     app_paths = ([] if app is None else [str(app.path.parent if app.is_script else app.path)]) + \
@@ -158,7 +162,8 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     if stdlib_mode not in ("auto", "full"):
         scan_modules += list(stdlib_mode)
     request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths, "excludes": excludes,
-               "pyc_cache": str(pyc_cache) if pyc_cache else None, "scripts": [], "modules": scan_modules}
+               "pyc_cache": str(pyc_cache) if pyc_cache else None, "scripts": [], "modules": scan_modules,
+               "foreign_interpreter": foreign, "builtin_names": builtin_names}
     if app is not None:
         if app.is_script:
             request["scripts"] = [str(app.path)]

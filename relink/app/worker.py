@@ -60,8 +60,18 @@ def _cached_pyc(pyc_cache, stdlib, pathname):
     return cached if os.path.isfile(cached) else None
 
 
+# The extension modules that can be builtin: this interpreter's, or the distribution's when another
+# interpreter scans for it.
+BUILTIN_NAMES = set(sys.builtin_module_names)
+
+
 def scan(request):
-    finder = ReachFinder(request["stdlib"], request.get("pyc_cache"), path=request["path"] + sys.path,
+    # Another interpreter than the distribution's own (a foreign target's build) must not find its own
+    # stdlib or extension modules: only the distribution's stdlib is searched then.
+    global BUILTIN_NAMES
+    own = [request["stdlib"].rstrip("/")] if request.get("foreign_interpreter") else sys.path
+    BUILTIN_NAMES = set(request.get("builtin_names") or sys.builtin_module_names)
+    finder = ReachFinder(request["stdlib"], request.get("pyc_cache"), path=request["path"] + own,
                          excludes=request["excludes"])
     for script in request["scripts"]:
         try:
@@ -113,7 +123,7 @@ def _module_builtin_imports(path, in_stdlib, memo):
             continue
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
             [node.module] if node.module and not node.level else [])
-        result += [[name, optional] for name in names if name in sys.builtin_module_names]
+        result += [[name, optional] for name in names if name in BUILTIN_NAMES]
     if memo:
         os.makedirs(os.path.dirname(memo), exist_ok=True)
         partial = f"{memo}.imports.json.{os.getpid()}.partial"  # per process: builds share this cache

@@ -11,7 +11,9 @@ from relink.errors import EXIT_CODES_HELP
 __all__ = ["register"]
 
 DESCRIPTION = """\
-Link libpython and the chosen extensions with the pinned clang/lld (after the toolchain check), and
+Link libpython and the chosen extensions for the distribution's target (its CPU and C library; glibc
+targets against the stub libraries of the --glibc floor, musl targets static) with the pinned clang/lld
+(after the toolchain check), and
 append the Python code it needs as bytecode compiled by the distribution's own interpreter. The result is
 one file that runs with nothing extracted at start-up and never reads the build machine's files.
 
@@ -21,7 +23,7 @@ OUT -m module). With --app, OUT runs the app and passes it every argument.
 Without DIST, the default distribution is used: CPython 3.11 built from Debian's source package by
 `relink dist build` (built on first use, then cached). The linked interpreter is cached by plan and
 toolchain, so a change to the app only re-embeds its bytecode. The freshly linked interpreter is checked
-against the plan (its inittab, shared libraries and glibc versions; exit 7 on a contradiction), and
+against the plan (its inittab, shared libraries and the glibc floor; exit 7 on a contradiction), and
 OUT.LICENSES.txt is written beside OUT with the licenses of everything linked."""
 
 
@@ -60,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="for LLVM bitcode: ThinLTO without cross-module inlining; links in about half the "
                              "time and relinks another extension set in seconds, but the interpreter runs "
                              "3-10%% slower in loops (see bench/results.md)")
+    parser.add_argument("--glibc", metavar="X.Y",
+                        help="the oldest glibc OUT must run on (default: the distribution's own floor, from its "
+                             "crt_features; PBS: 2.17); linked against that glibc's symbol versions and verified")
+    parser.add_argument("--python", type=Path, metavar="PATH",
+                        help="a CPython of the distribution's X.Y that runs here, to compile the bytecode when the "
+                             "distribution's own interpreter cannot (another CPU or C library); default: pythonX.Y "
+                             "on PATH; its bytecode magic number must be the distribution's")
     parser.add_argument("--skip-toolchain-check", action="store_true",
                         help="go on even if the toolchain gate refuses the pinned clang/lld for these objects")
     output = parser.add_mutually_exclusive_group()
@@ -88,7 +97,7 @@ def _build(args: argparse.Namespace) -> int:
         output=args.output or _default_output(args), dist=args.dist, extensions=args.extensions, app=app,
         stdlib=stdlib, excludes=excludes, optimize=args.optimize, no_copyleft=args.no_copyleft,
         no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
-        fast_link=args.fast_link,
+        fast_link=args.fast_link, glibc=args.glibc, python=args.python,
         skip_toolchain_check=args.skip_toolchain_check,
     )
     reporter = StepReporter("json" if args.json else "quiet" if args.quiet else "text")

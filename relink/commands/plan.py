@@ -103,14 +103,22 @@ def _refuse_metadata_only(dist: Distribution, what: str) -> None:
         )
 
 
+def _target(args: argparse.Namespace, dist: Distribution):
+    from relink.toolchain import link_target
+
+    return link_target(dist.metadata, args.glibc, where=str(dist.source))
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
+    target = _target(args, dist)
     formats = args.format or ["cmake"]
-    compiled = [f for f in expand_formats(formats) if "config.o" in FORMAT_FILES[f]]
+    # Windows and macOS targets get config.c as source: nothing is compiled here (see render_project).
+    compiled = [f for f in expand_formats(formats) if "config.o" in FORMAT_FILES[f]] if target.compilable_here else []
     if compiled:
         _refuse_metadata_only(dist, f"--format {compiled[0]}")
         gate_from_args(args, dist)
-    out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc)
+    out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc, target=target)
     if dist.is_metadata_only:
         python_dir = dist.source.resolve().parent
         if not (python_dir / "build").is_dir():
@@ -125,14 +133,22 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def _run_link_args(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
-    _refuse_metadata_only(dist, "link-args")
+    target = _target(args, dist)
+    if target.compilable_here:
+        _refuse_metadata_only(dist, "link-args")
     gate_from_args(args, dist)
     python_dir = python_dir_for(plan, dist)
-    extra = [str(inittab_object(plan, python_dir, args.cc))]
+    extra = [str(inittab_object(plan, python_dir, args.cc, target))]
     render = {"gnu": gnu_link_args, "cargo": cargo_lines, "pyo3": pyo3_config_lines}[args.format]
     lines = render(plan, python_dir.as_posix(), extra)
     print(json_output.dumps({"format": args.format, "arguments": lines}) if args.json else "\n".join(lines))
     return 0
+
+
+def _add_glibc_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--glibc", metavar="X.Y",
+                        help="glibc floor of what is compiled and linked for glibc targets (default: the "
+                             "distribution's own, from its crt_features)")
 
 
 def _add_parser(subparsers: argparse._SubParsersAction, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
@@ -156,14 +172,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate = _add_parser(
         subparsers, "generate", "write a CMake project, link response file, Cargo or PyO3 lines for a plan",
         "Write the generated files for a plan into a new folder (atomically: a temporary folder renamed "
-        "into place). cmake: CMakeLists.txt + config.c + main.c, built with the pinned clang/lld; rsp, "
-        "cargo, pyo3: config.c compiled to config.o (after the toolchain gate) plus link.rsp, "
+        "into place). Everything is compiled for the distribution's target (its CPU and C library, "
+        "glibc at --glibc). cmake: CMakeLists.txt + config.c + main.c, built with the pinned clang/lld "
+        "and the target's libc; rsp, cargo, pyo3: config.c compiled to config.o (after the toolchain gate; "
+        "Windows and macOS targets: config.c only, for your build to compile) plus link.rsp, "
         "cargo-link.txt or pyo3-config.txt; json: plan.json only. plan.json is always written.",
     )
     generate.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (new, empty, or an earlier output)")
     generate.add_argument("--format", action="append", choices=FORMATS,
                           help="what to write (repeatable; default: cmake)")
     generate.add_argument("--name", default="python", help="executable name in the CMake project (default: %(default)s)")
+    _add_glibc_argument(generate)
     add_consumer_arguments(generate)
     generate.set_defaults(func=_run_generate)
 
@@ -175,5 +194,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     link_args.add_argument("--format", choices=("gnu", "cargo", "pyo3"), default="gnu", help="(default: %(default)s)")
     link_args.add_argument("--json", action="store_true", help="print the lines as a JSON list")
+    _add_glibc_argument(link_args)
     add_consumer_arguments(link_args)
     link_args.set_defaults(func=_run_link_args)

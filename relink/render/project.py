@@ -2,7 +2,9 @@
 `relink link-args`, and making a distribution's files available for them.
 
 This module owns the side effects around the pure renderers: extracting exactly the files a plan links
-(objects, static libraries, headers), compiling config.c with the distribution's `inittab_cflags`, and
+(objects, static libraries, headers), compiling config.c with the distribution's `inittab_cflags` for the
+distribution's target (never a host object for another target: where the target cannot be compiled here,
+Windows and macOS, config.c is left as source for the consumer's build and a note says so), and
 publishing an output directory atomically (written under a temporary name beside it, then renamed), so
 nothing half-written is ever left where a later run or build would trust it, and never touching a file
 in it that relink did not write.
@@ -18,6 +20,7 @@ import os
 import posixpath
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,7 +31,7 @@ from relink.plan import LinkPlan, windows_import_library
 from relink.render.files import FORMAT_FILES, expand_formats, render_config_c, render_files
 from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, run_tool, staging_dir
-from relink.toolchain import pinned_toolchain
+from relink.toolchain import LinkTarget, link_target, target_compiler, target_toolchain_file
 
 __all__ = [
     "MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project", "require_plan_files",
@@ -102,9 +105,11 @@ def require_plan_files(plan: LinkPlan, dist: Distribution) -> None:
     )
 
 
-def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path, cc: str | None = None) -> None:
-    """Compile config.c to `output` with the distribution's `inittab_cflags` and its include directory."""
-    compiler = cc or pinned_toolchain().clang
+def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path, cc: str | None = None,
+                    target: LinkTarget | None = None) -> None:
+    """Compile config.c to `output` with the distribution's `inittab_cflags` and its include directory,
+    with `cc`, else the compiler for `target` (which must be compilable here)."""
+    compiler = cc or str(target_compiler(target))
     command = [
         compiler, "-c", *plan.inittab_cflags, "-I", str(python_dir / plan.include_dir), str(source),
         "-o", str(output),
@@ -118,19 +123,32 @@ def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path
         raise RelinkError(f"compiling the inittab {source} failed: {first}", ExitCode.BUILD_FAILED)
 
 
-def inittab_object(plan: LinkPlan, python_dir: Path, cc: str | None = None) -> Path:
-    """The compiled config.c for `plan`, cached by content (config.c, flags, headers' place, compiler)."""
+def inittab_object(plan: LinkPlan, python_dir: Path, cc: str | None = None,
+                   target: LinkTarget | None = None) -> Path:
+    """The compiled config.c for `plan`, cached by content (config.c, flags, headers' place, compiler).
+
+    Without `cc`, compiled for `target`; where that cannot be compiled here, the path returned is the
+    cached config.c itself (after a note on stderr), for the consumer's build to compile."""
     source = render_config_c(plan)
-    compiler = cc or pinned_toolchain().clang
+    if cc is None and not target.compilable_here:
+        _note_source_only(target)
+    compiler = cc or (str(target_compiler(target)) if target.compilable_here else target.triple)
     key = hashlib.sha256("\0".join([source, *plan.inittab_cflags, str(python_dir), compiler]).encode()).hexdigest()
     entry = cache_root() / "inittab" / key[:24]
     with entry_lock(entry):
-        if not (entry / "config.o").is_file():
+        if not (entry / "config.c").is_file():
             with staging_dir(entry) as staged:
                 (staged / "config.c").write_text(source)
-                compile_inittab(plan, python_dir, staged / "config.c", staged / "config.o", compiler)
+                if cc or target.compilable_here:
+                    compile_inittab(plan, python_dir, staged / "config.c", staged / "config.o", cc, target)
                 publish_dir(staged, entry)
-    return entry / "config.o"
+    return entry / ("config.o" if cc or target.compilable_here else "config.c")
+
+
+def _note_source_only(target: LinkTarget) -> None:
+    print(f"relink: note: {target.triple} cannot be compiled on this machine (no SDK): config.c is written as "
+          "source; compile it in your build for that target (with the distribution's include folder)",
+          file=sys.stderr)
 
 
 def render_project(
@@ -143,6 +161,7 @@ def render_project(
     cc: str | None = None,
     python_dir: Path | None = None,
     main_c: str | None = None,
+    target: LinkTarget | None = None,
 ) -> Path:
     """Write the files of `formats` (see FORMAT_FILES; "all" for every one) plus plan.json to `out_dir`.
 
@@ -151,22 +170,29 @@ def render_project(
     their sha256. Only those files are replaced (each by a rename) or, when no longer generated, removed,
     and only while unchanged; a file relink did not write is never touched, and one it would have to
     overwrite is refused. The rsp, cargo and pyo3 formats compile config.c to config.o with `cc`
-    (default: the pinned clang); their arguments name it at its final place. `python_dir` overrides where
-    the distribution's files are (default: extracted from `dist`). `main_c` replaces the generated launcher
-    (the cmake format's main.c), e.g. with relink build's single-file launcher. Returns the absolute
+    (default: the compiler for `target`); their arguments name it at its final place. `python_dir`
+    overrides where the distribution's files are (default: extracted from `dist`). `main_c` replaces the
+    generated launcher (the cmake format's main.c), e.g. with relink build's single-file launcher.
+    `target` (default: the distribution's, at its own glibc floor) is what config.c and the CMake project
+    compile and link for. Returns the absolute
     output directory.
     """
     out = Path(out_dir).resolve()
     chosen = expand_formats(formats)
     earlier = _earlier_output(out)
     pydir = python_dir or python_dir_for(plan, dist)
+    target = target or link_target(dist.metadata, where=str(dist.source))
+    toolchain_file = target_toolchain_file(target) if target.compilable_here else toolchain_dir() / "clang.cmake"
     files = render_files(
-        plan, pydir.as_posix(), chosen, name=name, toolchain_file=(toolchain_dir() / "clang.cmake").as_posix(),
+        plan, pydir.as_posix(), chosen, name=name, toolchain_file=toolchain_file.as_posix(),
         inittab_object=str(out / "config.o"),
     )
     if main_c is not None and "main.c" in files:
         files["main.c"] = main_c
     needs_object = any("config.o" in FORMAT_FILES[fmt] for fmt in chosen)
+    if needs_object and cc is None and not target.compilable_here:
+        _note_source_only(target)
+        needs_object = False
     _check_ours(out, earlier, [*files, *(["config.o"] if needs_object else [])])
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +206,7 @@ def render_project(
         for filename, text in sorted(files.items()):
             (staged / filename).write_text(text, encoding="utf-8", newline="\n")
         if needs_object:
-            compile_inittab(plan, pydir, staged / "config.c", staged / "config.o", cc)
+            compile_inittab(plan, pydir, staged / "config.c", staged / "config.o", cc, target)
         written = {path.name: _sha256(path) for path in sorted(staged.iterdir())}
         (staged / MANIFEST).write_text(json.dumps({"files": written}, indent=1, sort_keys=True) + "\n")
         if earlier is None:

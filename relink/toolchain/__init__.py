@@ -2,7 +2,8 @@
 
 Owns the pinned LLVM (`pin`, from toolchain/pin.json), detecting consumers (clang, gcc, lld, GNU ld,
 rustc: `consumer`), reading what objects really are (`objects`, `bitcode`), surveying a distribution's
-objects (`survey`), the verdict with its remedy (`gate`), and lowering bitcode to native objects (`lower`).
+objects (`survey`), the verdict with its remedy (`gate`), lowering bitcode to native objects (`lower`), and
+the target every compile and link is for, with its glibc floor and C compiler driver (`target`).
 Takes in: a `Distribution` and consumer tool names. Hands on: a `ToolchainReport`, or a lowered distribution.
 Side effects: runs the consumer tools; `lower` writes the cache's `lowered/` folder.
 """
@@ -17,6 +18,11 @@ _EXPORTS = {
     "ToolchainReport": "gate",
     "run_gate": "gate",
     "lower_distribution": "lower",
+    "LinkTarget": "target",
+    "link_target": "target",
+    "parse_glibc": "target",
+    "target_compiler": "target",
+    "target_toolchain_file": "target",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
