@@ -30,3 +30,28 @@ def elf_archive() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return SHARED / "samples"
+
+
+@pytest.fixture(scope="session")
+def debian11_root():
+    """A Debian 11 (bullseye, glibc 2.31) minbase root for amd64, made once by debootstrap and cached
+    outside the repository (see tests/debian_root.py); run outputs in it with `run_in_root`."""
+    from debian_root import debian11_root as make_root
+    from debian_root import why_no_root
+
+    reason = why_no_root()
+    if reason:
+        pytest.skip(reason)
+    return make_root("amd64")
+
+
+@pytest.fixture(scope="session")
+def debian11_i386_root():
+    """The same for i386: runs 32-bit x86 outputs on this x86_64 machine without multilib packages."""
+    from debian_root import debian11_root as make_root
+    from debian_root import why_no_root
+
+    reason = why_no_root()
+    if reason:
+        pytest.skip(reason)
+    return make_root("i386")

@@ -56,11 +56,15 @@ def debian11_root(arch: str = "amd64") -> Path:
 
 
 def run_in_root(root: Path, executable: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Copy `executable` into `root` and run it there (chroot, a clean environment, cwd /tmp)."""
+    """Copy `executable` into `root` and run it there (chroot in new mount and pid namespaces, a clean
+    environment, cwd /tmp)."""
     inside = Path("/tmp") / f"relink-test-{os.getpid()}-{executable.name}"
     shutil.copy2(executable, root / inside.relative_to("/"))
     try:
-        return subprocess.run(["chroot", str(root), "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp",
+        # Own mount and pid namespaces with the root's /proc mounted (executables find themselves
+        # through /proc/self/exe); nothing stays mounted afterwards.
+        return subprocess.run(["unshare", "--mount", "--pid", "--fork", f"--mount-proc={root / 'proc'}",
+                               "chroot", str(root), "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp",
                                "LANG=C.UTF-8", "/bin/sh", "-c", 'cd /tmp && exec "$@"', "sh", str(inside), *args],
                               capture_output=True, text=True, timeout=timeout)
     finally:

@@ -38,6 +38,7 @@ _ZIG_ARCH = {
     "x86_64": "x86_64", "i686": "x86", "i386": "x86", "aarch64": "aarch64", "armv7": "arm",
     "ppc64le": "powerpc64le", "s390x": "s390x", "riscv64": "riscv64", "loongarch64": "loongarch64",
 }
+_DRIVER_REVISION = 2       # bump when what target_compiler writes changes: older cache entries are not reused
 DEFAULT_GLIBC = (2, 17)   # PBS's promise, used when a glibc distribution does not state its floor
 
 
@@ -191,13 +192,14 @@ def target_compiler(target: LinkTarget) -> Path:
     import ziglang
 
     where = hashlib.sha256(str(Path(ziglang.__file__).resolve().parent).encode()).hexdigest()[:8]
-    key = f"{target.zig_target}-llvm{pinned.version}-zig{zig_version}-{where}"
+    key = f"{target.zig_target}-llvm{pinned.version}-zig{zig_version}-{where}-r{_DRIVER_REVISION}"
     entry = cache_root() / "targets" / re.sub(r"[^\w.-]", "_", key)
     driver = entry / "cc"
     with entry_lock(entry):
         if driver.is_file():
             return driver
         clang, lld = find_pinned_tool(pinned.clang), find_pinned_tool(pinned.lld)
+        strip = find_pinned_tool(f"llvm-strip-{pinned.major}")
         with staging_dir(entry) as staged, tempfile.TemporaryDirectory(prefix="relink-zig-") as tmp:
             includes, defines, files, dynamic_linker = _ask_zig(target, Path(tmp), cache_root())
             (staged / "lib").mkdir()
@@ -205,6 +207,10 @@ def target_compiler(target: LinkTarget) -> Path:
             for path in files:
                 name = Path(path).name
                 shutil.copyfile(path, staged / "lib" / name)
+                if not name.startswith("lib") or name.endswith(".a"):
+                    # zig compiled these with debug info naming its cache folder: without it, two caches
+                    # give byte-identical outputs (the build id is taken before relink strips).
+                    subprocess.run([strip, "--strip-debug", str(staged / "lib" / name)], check=True)
                 final = str(entry / "lib" / name)
                 (start if name in ("crt1.o", "Scrt1.o", "rcrt1.o", "crti.o") else end).append(final)
             # -lm, -ldl, -lpthread… of a project name the target's libc too, never the host's: the
