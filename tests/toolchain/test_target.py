@@ -80,7 +80,7 @@ def test_windows_generate_writes_config_c_as_source_and_says_so(tmp_path):
 def test_i686_link_args_compile_config_c_for_i686():
     result = _relink("link-args", str(REAL_I686), "--extensions", "minimal,+_json", "--json")
     assert result.returncode == 0, result.stderr
-    config_o = next(Path(arg) for arg in json.loads(result.stdout) if arg.endswith("config.o"))
+    config_o = next(Path(arg) for arg in json.loads(result.stdout)["arguments"] if arg.endswith("config.o"))
     header = config_o.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and header[4] == 1                   # ELFCLASS32
     assert int.from_bytes(header[18:20], "little") == 3                  # EM_386
