@@ -113,8 +113,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
     target = _target(args, dist)
     formats = args.format or ["cmake"]
-    # Windows and macOS targets get config.c as source: nothing is compiled here (see render_project).
-    compiled = [f for f in expand_formats(formats) if "config.o" in FORMAT_FILES[f]] if target.compilable_here else []
+    compiled = [f for f in expand_formats(formats) if "config.o" in FORMAT_FILES[f]]
     if compiled:
         _refuse_metadata_only(dist, f"--format {compiled[0]}")
         gate_from_args(args, dist)
@@ -134,8 +133,7 @@ def _run_generate(args: argparse.Namespace) -> int:
 def _run_link_args(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
     target = _target(args, dist)
-    if target.compilable_here:
-        _refuse_metadata_only(dist, "link-args")
+    _refuse_metadata_only(dist, "link-args")
     gate_from_args(args, dist)
     python_dir = python_dir_for(plan, dist)
     extra = [str(inittab_object(plan, python_dir, args.cc, target))]

@@ -66,12 +66,15 @@ def test_windows_is_not_compiled_here():
         link_target(open_distribution(WINDOWS_SAMPLE).metadata, "2.17")
 
 
-def test_windows_generate_writes_config_c_as_source_and_says_so(tmp_path):
-    out = tmp_path / "win"
-    result = _relink("generate", str(WINDOWS_SAMPLE), "-o", str(out), "--format", "rsp", "--extensions", "minimal")
-    assert result.returncode == 0, result.stderr
+def test_windows_link_inputs_get_config_c_as_source_and_say_so(tmp_path, capsys):
+    from relink.plan import make_plan
+    from relink.render import render_project
+
+    dist = open_distribution(WINDOWS_SAMPLE)
+    out = render_project(make_plan(dist, "minimal"), dist, tmp_path / "win", ["rsp"])
     assert (out / "config.c").is_file() and not (out / "config.o").exists()
-    assert "cannot be compiled on this machine" in result.stderr and "config.c is written as source" in result.stderr
+    err = capsys.readouterr().err
+    assert "cannot be compiled on this machine" in err and "config.c is written as source" in err
 
 
 # --- the real i686 archive: another CPU from this x86_64 host, no multilib packages -----------------
