@@ -101,13 +101,14 @@ class ArchiveCache:
         `optional` members are extracted in the same pass when the archive has them, never refused."""
         everything = members is None
         selectors = frozenset(m.strip("/") for m in (members or ()))
+        optional = frozenset(optional)
         index = self._load_index()
         if index is not None:
             self._check(index, selectors)
             wanted = selectors | frozenset(m for m in optional if m in index)
             if not self._missing(index, wanted, everything):
                 return self.root
-        self._pass(selectors, everything, frozenset(optional))
+        self._pass(selectors, everything, optional)
         return self.root
 
     def _unknown(self, index: Mapping[str, MemberInfo], selectors: frozenset[str]) -> list[str]:

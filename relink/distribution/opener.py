@@ -81,6 +81,11 @@ class Distribution(abc.ABC):
         """The PYTHON.json-relative files directly in `folder`; () when unknowable (metadata only)."""
         return ()
 
+    def extract_present(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """Make those of `paths` the distribution has available on disk (one pass over an archive) and
+        return the ones it lacks."""
+        return self.missing_files(paths)
+
 
 class _MetadataOnly(Distribution):
     is_metadata_only = True
@@ -167,6 +172,11 @@ class _Archive(Distribution):
     def missing_files(self, paths: Iterable[str]) -> tuple[str, ...]:
         index = self.cache.index()
         return tuple(rel for rel in paths if self._check(rel) not in index)
+
+    def extract_present(self, paths: Iterable[str]) -> tuple[str, ...]:
+        paths = [self._check(rel) for rel in paths]
+        self.cache.ensure([], optional=paths)
+        return self.missing_files(paths)
 
     def files_under(self, folder: str) -> tuple[str, ...]:
         prefix = self._check(folder).rstrip("/") + "/"

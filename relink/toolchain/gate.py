@@ -215,7 +215,7 @@ def survey_distribution(dist: Distribution) -> ObjectSurvey:
             ExitCode.INVALID_INPUT,
         )
     listed = build_info.listed_paths()
-    missing = set(dist.missing_files(listed))
+    missing = set(dist.extract_present(listed))
     present = [rel for rel in listed if rel not in missing]
     return survey_objects(declared, ((rel, dist.path(rel)) for rel in present), sorted(missing))
 
