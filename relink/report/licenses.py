@@ -81,7 +81,9 @@ class LicenseComponent:
     """One licensed part of the binary. `key` is "cpython", a license file's stem ("openssl-3") or
     "lib:<name>" for a bundled library the metadata gives no license for. `libraries` are
     PYTHON.json-relative paths; `pulled_in_by` names extensions, or "core" for libpython itself;
-    `joint_with` names components whose ids PYTHON.json only gives together with this one's."""
+    `joint_with` names components whose ids PYTHON.json only gives together with this one's; `objects`
+    are the linked objects compiled from its code (CPython's own, or vendored code such as expat), so every
+    linked object belongs to exactly one component."""
 
     key: str
     spdx_ids: tuple[str, ...]
@@ -90,6 +92,7 @@ class LicenseComponent:
     libraries: tuple[str, ...]
     pulled_in_by: tuple[str, ...]
     joint_with: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
 
     @property
     def spdx_expression(self) -> str | None:
@@ -343,11 +346,13 @@ def license_report(
 
     license_dir = posixpath.dirname(metadata.license_path) if metadata.license_path else "licenses"
     vendored: dict[str, tuple[Any, set[str]]] = {}
+    objects: dict[str, set[str]] = {}   # component key → the linked objects compiled from its code
 
     def find_vendored(owner: str, objs: Iterable[str]) -> set[str]:
         found = set()
         for obj in objs:
             component = vendored_component(owner, obj)
+            objects.setdefault(component.key if component else "cpython", set()).add(obj)
             if component is not None:
                 vendored.setdefault(component.key, (component, set()))[1].add(owner)
                 found.add(component.key)
@@ -431,6 +436,7 @@ def license_report(
             libraries=tuple(sorted(entry["libraries"])),
             pulled_in_by=tuple(sorted(entry["by"], key=lambda b: (b != "core", b))),
             joint_with=joint_with(entry),
+            objects=tuple(sorted(objects.get(key, ()))),
         )
         # CPython first, then the libraries by name.
         for key, entry in sorted(parts.items(), key=lambda item: (item[0] != "cpython", item[0]))
@@ -474,6 +480,7 @@ def report_to_json(report: LicenseReport) -> dict[str, Any]:
                 "copyleft": list(c.copyleft),
                 "license_paths": list(c.license_paths),
                 "libraries": list(c.libraries),
+                "objects": list(c.objects),
                 "pulled_in_by": list(c.pulled_in_by),
                 "joint_with": list(c.joint_with),
             }
@@ -525,6 +532,8 @@ def render_text(report: LicenseReport) -> str:
         lines.append(f"    pulled in by: {', '.join(component.pulled_in_by) or '-'}")
         if component.libraries:
             lines.append(f"    libraries: {', '.join(component.libraries)}")
+        if component.objects:
+            lines.append(f"    objects: {len(component.objects)} ({component.objects[0]}{', …' if len(component.objects) > 1 else ''})")
         if component.copyleft:
             lines.append(f"    copyleft: {', '.join(component.copyleft)}")
         if component.joint_with:

@@ -235,3 +235,17 @@ def test_windows_import_library_names(dll: str, import_library: str) -> None:
     from relink.plan import windows_import_library
 
     assert windows_import_library(dll) == import_library
+
+
+def test_every_linked_object_belongs_to_one_license_component() -> None:
+    dist = open_distribution(WINDOWS_JSON)
+    plan = make_plan(dist, "default,+_decimal")
+    report = license_report_from_plan(dist, plan)
+    owners: dict[str, list[str]] = {}
+    for component in report.components:
+        for obj in component.objects:
+            owners.setdefault(obj, []).append(component.key)
+    assert all(len(keys) == 1 for keys in owners.values())
+    assert {obj.path for obj in plan.objects} <= set(owners)
+    assert owners["build/core/adler32.obj"] == ["zlib"] and owners["build/extensions/_decimal/mpdecimal.obj"] == ["mpdecimal"]
+    assert owners["build/extensions/_decimal/_decimal.obj"] == ["cpython"]
