@@ -10,6 +10,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,33 @@ static int ends_with_app_marker(const char *path) {
     return found;
 }
 
+/* `_relink_dl.dlopen(path)`: loads a shared library that an embedded native extension module needs
+ * (auditwheel's <pkg>.libs), so the module's own DT_NEEDED finds it by soname. Used by the embedded
+ * `_relink_memload`, which loads those libraries and modules from memory. */
+static PyObject *relink_dlopen(PyObject *self, PyObject *arg) {
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+    void *handle = dlopen(PyBytes_AS_STRING(path), RTLD_NOW | RTLD_LOCAL);
+    Py_DECREF(path);
+    if (handle == NULL) {
+        const char *reason = dlerror();
+        PyErr_SetString(PyExc_OSError, reason ? reason : "dlopen failed");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef relink_dl_methods[] = {
+    {"dlopen", relink_dlopen, METH_O, "Load a shared library (RTLD_NOW | RTLD_LOCAL)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef relink_dl_module = {
+    PyModuleDef_HEAD_INIT, "_relink_dl", NULL, -1, relink_dl_methods,
+};
+
+static PyObject *PyInit__relink_dl(void) { return PyModule_Create(&relink_dl_module); }
+
 static int fail(PyConfig *config, PyStatus status) {
     PyConfig_Clear(config);
     if (PyStatus_IsExit(status)) return status.exitcode;
@@ -45,6 +73,11 @@ int main(int argc, char **argv) {
     }
     exe[n] = '\0';
     int app = ends_with_app_marker(exe);
+
+    if (PyImport_AppendInittab("_relink_dl", PyInit__relink_dl) != 0) {
+        fprintf(stderr, "%s: cannot register _relink_dl\n", argv[0]);
+        return 1;
+    }
 
     PyStatus status;
     PyConfig config;

@@ -21,6 +21,7 @@ from pathlib import Path
 from relink import __version__
 from relink.app.payload import (
     AppSpec,
+    WheelTarget,
     check_app,
     collect_payload,
     compile_payload,
@@ -65,6 +66,7 @@ class BuildRequest:
     glibc: str | None = None                 # glibc floor "X.Y"; None: the distribution's own
     python: Path | None = None               # compiles the bytecode when the distribution's cannot run here
     skip_toolchain_check: bool = False
+    strict: bool = False                     # imports nothing provides are errors, not warnings
 
 
 @dataclass
@@ -77,10 +79,13 @@ class BuildResult:
     extensions: tuple[str, ...]
     licenses: Path | None = None
     steps: list[dict] = field(default_factory=list)
+    native_modules: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {"output": str(self.output), "size": self.size, "interpreter": str(self.interpreter),
                 "relinked": self.relinked, "embedded_modules": self.modules, "extensions": list(self.extensions),
+                "native_modules": list(self.native_modules), "warnings": list(self.warnings),
                 "licenses": str(self.licenses) if self.licenses else None, "steps": self.steps}
 
 
@@ -154,13 +159,18 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                                   request.stdlib if isinstance(request.stdlib, str) else list(request.stdlib),
                                   list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize),
                                   foreign=foreign,
-                                  builtin_names=sorted(dist.metadata.build_info.extensions) if foreign else None)
+                                  builtin_names=sorted(dist.metadata.build_info.extensions) if foreign else None,
+                                  target=wheel_target(dist), strict=request.strict)
         pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize)
-        record["detail"] = f"{len(pycs)} modules"
+        record["detail"] = f"{len(pycs)} files"
+    for warning in payload.warnings:
+        reporter.note(f"warning: {warning}")
     with reporter.step("plan") as record:
-        spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None)
-        plan = make_plan(dist, spec, no_copyleft=request.no_copyleft,
-                         no_libraries=request.no_libraries, export_dynamic=request.export_dynamic)
+        spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None,
+                                       full_stdlib=request.stdlib == "full")
+        # Native modules from wheels link against the interpreter's C API: export it.
+        plan = make_plan(dist, spec, no_copyleft=request.no_copyleft, no_libraries=request.no_libraries,
+                         export_dynamic=request.export_dynamic or bool(payload.natives))
         record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
     archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
     interpreter, relinked = _interpreter(dist, plan, target, request, reporter)
@@ -175,7 +185,16 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
         record["detail"] = str(licenses)
     return BuildResult(output=request.output, size=request.output.stat().st_size, interpreter=interpreter,
                        relinked=relinked, modules=len(pycs), extensions=plan.extension_names,
-                       licenses=licenses, steps=reporter.steps)
+                       licenses=licenses, steps=reporter.steps,
+                       native_modules=tuple(n.name for n in payload.natives), warnings=payload.warnings)
+
+
+def wheel_target(dist: Distribution) -> WheelTarget:
+    """What the wheels of native modules must fit, from the distribution's metadata."""
+    meta = dist.metadata
+    major, minor = (int(x) for x in meta.python_version.split(".")[:2])
+    return WheelTarget(python=(major, minor), arch=meta.target_triple.split("-")[0],
+                       libc=meta.crt_features.libc, glibc=meta.crt_features.glibc_max_version)
 
 
 def _magic(python: Path | str) -> str | None:
@@ -240,19 +259,20 @@ def _same_version(python: Path, version: str) -> bool:
 OPTIONAL_EXTENSION_MAX_BYTES = 256 * 1024
 
 
-def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool) -> str:
+def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool, full_stdlib: bool = False) -> str:
     """Expand the `auto` preset of `relink build`; any other spec is returned unchanged.
 
     `auto` is `minimal` plus zlib (zipimport needs it to read the compressed payload) plus every
     extension the embedded code imports, except optional imports of extensions heavier than
     OPTIONAL_EXTENSION_MAX_BYTES: hashlib then uses its builtin hashes rather than pulling in OpenSSL.
-    Without an app it is `default`, since a plain interpreter may run anything. Later edits
-    (`auto,+_hashlib,-zlib`) apply on top.
+    Without an app, or with the whole stdlib embedded (`full_stdlib`), it is `default`: a plain
+    interpreter may run anything, and the full stdlib needs the extensions its modules import. Later
+    edits (`auto,+_hashlib,-zlib`) apply on top.
     """
     preset, *edits = [token.strip() for token in spec.split(",") if token.strip()] or ["auto"]
     if preset != "auto":
         return spec
-    if not app:
+    if not app or full_stdlib:
         return ",".join(["default", *edits])
     removed = {edit[1:] for edit in edits if edit.startswith("-")}
     known = dist.metadata.build_info.extensions

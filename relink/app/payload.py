@@ -1,14 +1,21 @@
-"""What a single-file executable carries besides machine code: the stdlib and the app as bytecode.
+"""What a single-file executable carries besides machine code: the stdlib and the app as bytecode,
+the app's package data and metadata, and its native extension modules.
 
-`collect_payload` decides which modules go in (the app's reachable modules found by modulefinder, the
-stdlib ones they reach plus what start-up needs, or the full stdlib), `compile_payload` byte-compiles
-them with the distribution's own interpreter (stdlib .pyc cached per distribution), and `payload_zip`
-stores them deterministically in a zip that is appended to the launcher (zipimport skips leading bytes).
+`collect_payload` decides what goes in: the app's reachable modules found by modulefinder, every module
+of each third-party package reached (plugins are imported by name), the stdlib modules they reach plus
+what start-up needs (or the full stdlib), every non-code file of those packages and their dist-info
+(for importlib.resources, pkgutil.get_data, importlib.metadata), and native extension modules with the
+libraries auditwheel bundled for them, checked against the distribution's Python, platform and glibc.
+`compile_payload` byte-compiles the code with the distribution's own interpreter (stdlib .pyc cached per
+distribution; tracebacks name app files relative to the app), and `payload_zip` stores it all
+deterministically in a zip appended to the launcher (zipimport skips leading bytes). Native modules are
+loaded from memory at run time by the embedded `_relink_memload` (see memload.py).
 """
 
 from __future__ import annotations
 
 import ast
+import csv
 import io
 import json
 import subprocess
@@ -21,9 +28,8 @@ from relink.errors import ExitCode, RelinkError
 from relink.support import cache_root, entry_lock
 
 __all__ = [
-    "AppSpec", "PayloadModule", "Payload", "APP_MARKER", "check_app", "collect_payload", "compile_payload",
-    "payload_zip",
-    "stdlib_pyc_cache",
+    "AppSpec", "PayloadModule", "Payload", "NativeModule", "WheelTarget", "APP_MARKER", "check_app",
+    "collect_payload", "compile_payload", "payload_zip", "stdlib_pyc_cache",
 ]
 
 # The zip comment that tells the launcher to run the embedded `__main__` with all arguments as the app's.
@@ -44,6 +50,11 @@ COMMON_CODECS = ("aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "utf_16", 
 IMPORT_TIME_LAZY_IMPORTS = {"hashlib": ("_md5", "_sha1", "_sha256", "_sha512", "_sha2", "_blake2", "_sha3")}
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _WORKER = Path(__file__).with_name("worker.py")
+_MEMLOAD = Path(__file__).with_name("memload.py")
+MEMLOAD_MODULE = "_relink_memload"
+# Files of a package that are code (embedded as bytecode) or of no use at run time.
+_NOT_DATA_SUFFIXES = (".py", ".pyc", ".pyo", ".pyi")
+_NOT_DATA_DIRS = frozenset({"__pycache__", "tests", "test", "testing"})
 
 
 @dataclass(frozen=True)
@@ -60,11 +71,35 @@ class AppSpec:
 
 
 @dataclass(frozen=True)
+class WheelTarget:
+    """What a native module's wheel must fit: the distribution's Python, CPU, C library and glibc."""
+
+    python: tuple[int, int]
+    arch: str                                # e.g. "x86_64", "i686", "aarch64"
+    libc: str | None                         # "glibc", "musl" or None
+    glibc: tuple[int, int] | None = None     # newest glibc the distribution's binaries may use
+
+
+@dataclass(frozen=True)
+class NativeModule:
+    name: str                        # dotted module name
+    member: str                      # its zip member, e.g. "yaml/_yaml.cpython-311-x86_64-linux-gnu.so"
+    libraries: tuple[str, ...] = ()  # members of the libraries it needs, dependencies first
+
+
+@dataclass(frozen=True)
 class PayloadModule:
     name: str          # dotted module name
     source: Path       # its .py file
     package: bool
     origin: str        # "stdlib" or "app"
+    root: Path | None = None   # the folder it was found in; tracebacks name the file relative to it
+
+    @property
+    def display_name(self) -> str:
+        if self.root is not None and self.source.is_relative_to(self.root):
+            return str(self.source.relative_to(self.root))
+        return self.arcname[:-1] if self.origin == "stdlib" else self.source.name
 
     @property
     def arcname(self) -> str:
@@ -79,6 +114,18 @@ class Payload:
     main_generated: str | None       # or a generated `__main__` calling the app's entry point
     missing: dict[str, list[str]]    # imported but not found: name -> importers (informational)
     builtin_imports: dict[str, str] = field(default_factory=dict)  # extension -> "required"/"optional"
+    data: dict[str, Path] = field(default_factory=dict)       # zip member -> file (package data, dist-info,
+                                                              # native modules and their libraries)
+    natives: tuple[NativeModule, ...] = ()
+    warnings: tuple[str, ...] = ()   # imports nothing provides ("file:line: ..."), skipped modules
+
+    @property
+    def prelude(self) -> str | None:
+        """The statements put before the app's first line when it carries native modules."""
+        if not self.natives:
+            return None
+        manifest = {n.name: [n.member, list(n.libraries)] for n in self.natives}
+        return (f"import {MEMLOAD_MODULE}\n{MEMLOAD_MODULE}.install({manifest!r})\ndel {MEMLOAD_MODULE}\n")
 
 
 def _run_worker(python: Path, request: dict) -> dict:
@@ -121,6 +168,9 @@ def _check_entry(app: AppSpec, found: dict[str, dict]) -> None:
     if module not in found:
         raise RelinkError(f"{app.path}: entry module '{module}' not found (looked in {app.path} and --include folders)")
     if not function:
+        if found[module]["package"] and f"{module}.__main__" not in found:
+            raise RelinkError(f"{found[module]['file']}: entry package '{module}' has no __main__ module; "
+                              f"add {module}/__main__.py or name a module or function with --entry")
         return
     source = Path(found[module]["file"])
     try:
@@ -146,24 +196,32 @@ def check_app(app: AppSpec) -> None:
             raise RelinkError(f"{include}: --include folder not found")
 
 
+def _app_roots(app: AppSpec | None) -> list[Path]:
+    if app is None:
+        return []
+    return [(app.path.parent if app.is_script else app.path).resolve(), *(p.resolve() for p in app.includes)]
+
+
 def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode: str | list[str],
                     excludes: list[str], *, pyc_cache: Path | None = None, foreign: bool = False,
-                    builtin_names: list[str] | None = None) -> Payload:
+                    builtin_names: list[str] | None = None, target: WheelTarget | None = None,
+                    strict: bool = False) -> Payload:
     """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names.
     `pyc_cache` (see `stdlib_pyc_cache`) lets the scan reuse earlier builds' stdlib bytecode. `foreign`:
     `python` is not the distribution's own interpreter (same bytecode, another build), so the scan
-    searches the distribution's stdlib only, and `builtin_names` (its extensions) say what may be builtin."""
+    searches the distribution's stdlib only, and `builtin_names` (its extensions) say what may be builtin.
+    `target` is what native modules' wheels must fit (None: not checked). With `strict`, an import
+    nothing provides is an error rather than a warning."""
     if app is not None:
         check_app(app)
-    app_paths = ([] if app is None else [str(app.path.parent if app.is_script else app.path)]) + \
-        [str(p) for p in (app.includes if app else ())]
+    roots = _app_roots(app)
 
     scan_modules = list(STARTUP_MODULES)
     if stdlib_mode not in ("auto", "full"):
         scan_modules += list(stdlib_mode)
-    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": app_paths, "excludes": excludes,
-               "pyc_cache": str(pyc_cache) if pyc_cache else None, "scripts": [], "modules": scan_modules,
-               "foreign_interpreter": foreign, "builtin_names": builtin_names}
+    request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": [str(r) for r in roots],
+               "excludes": excludes, "pyc_cache": str(pyc_cache) if pyc_cache else None, "scripts": [],
+               "modules": scan_modules, "foreign_interpreter": foreign, "builtin_names": builtin_names}
     if app is not None:
         if app.is_script:
             request["scripts"] = [str(app.path)]
@@ -174,23 +232,21 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     found = {m["name"]: m for m in scan["modules"]}
     if app is not None and app.entry:
         _check_entry(app, found)
+    _refuse_foreign_extensions(scan["foreign_extensions"], scan["extension_suffixes"])
 
     stdlib = stdlib.resolve()
-    app_modules, reached_stdlib, native = [], set(), []
+    app_modules, reached_stdlib, natives = [], set(), []
     for module in scan["modules"]:
-        if not module["file"] or module["name"] == "__main__":
+        if not module["file"] or module["name"] == "__main__" or _is_excluded(module["name"], excludes):
             continue
         path = Path(module["file"]).resolve()
         if path.is_relative_to(stdlib):
             reached_stdlib.add(module["name"])
         elif path.suffix != ".py":
-            native.append(f"{module['name']} ({path})")
+            natives.append((module["name"], path))
         else:
-            app_modules.append(PayloadModule(module["name"], path, module["package"], "app"))
-    if native:
-        raise RelinkError(
-            "native extension modules cannot be linked from wheels or folders: " + ", ".join(sorted(native))
-            + "; remove them from the app's dependencies or use a pure-Python alternative")
+            root = next((r for r in roots if path.is_relative_to(r)), None)
+            app_modules.append(PayloadModule(module["name"], path, module["package"], "app", root))
     _check_excluded_imports(excludes, scan["missing"], {m.name for m in app_modules} | {"__main__"})
 
     everything = _stdlib_modules(stdlib)
@@ -200,6 +256,12 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         wanted = reached_stdlib | {f"encodings.{codec}" for codec in COMMON_CODECS}
         chosen = [m for m in everything if m.name in wanted]
     chosen = [m for m in chosen if not _is_excluded(m.name, excludes)]
+
+    data, native_modules = _package_files(app_modules, natives, roots, target)
+    if native_modules:
+        chosen.append(PayloadModule(MEMLOAD_MODULE, _MEMLOAD, False, "app", _MEMLOAD.parent))
+    warnings = _unresolved_warnings(scan["unresolved"], app, excludes, strict)
+    warnings += [f"{e['file']}:{e['line']}: SyntaxError: {e['message']} (module left out)" for e in scan["skipped"]]
     return Payload(
         modules=tuple(sorted(chosen + app_modules, key=lambda m: m.arcname)),
         main_script=app.path if app is not None and app.is_script else None,
@@ -207,7 +269,162 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         missing=scan["missing"],
         builtin_imports={**{name: "optional" for module, names in IMPORT_TIME_LAZY_IMPORTS.items()
                             if module in found for name in names}, **scan["builtins"]},
+        data=data,
+        natives=tuple(native_modules),
+        warnings=tuple(warnings),
     )
+
+
+def _unresolved_warnings(unresolved: list, app: AppSpec | None, excludes: list[str], strict: bool) -> list[str]:
+    """One line per import that nothing provides and that will run: at a module's top level, or in a
+    function of the app's own code (not of --include folders, whose functions are optional features)."""
+    own = (app.path.parent if app.is_script else app.path).resolve() if app is not None else None
+    includes = [p.resolve() for p in app.includes] if app is not None else []
+    lines = []
+    for name, file, line, where in unresolved:
+        path = Path(file).resolve()
+        in_own_code = own is not None and path.is_relative_to(own) and not any(path.is_relative_to(i) for i in includes)
+        if _is_excluded(name, excludes) or where == "guarded" or (where == "function" and not in_own_code):
+            continue
+        lines.append(f"{file}:{line}: module '{name}' is imported but not found")
+    lines = sorted(set(lines))
+    if strict and lines:
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        raise RelinkError(f"{lines[0]}{more}; --strict refuses imports nothing provides: add the module's folder "
+                          "with --include, or drop --strict")
+    return lines
+
+
+def _refuse_foreign_extensions(foreign: dict[str, str], suffixes: list[str]) -> None:
+    if foreign:
+        name, file = sorted(foreign.items())[0]
+        raise RelinkError(f"{file}: native module '{name}' was built for another Python or platform (this "
+                          f"distribution loads {', '.join(s for s in suffixes if s != '.so')}); install the "
+                          "wheel that matches it")
+
+
+def _package_files(app_modules: list[PayloadModule], natives: list[tuple[str, Path]], roots: list[Path],
+                   target: WheelTarget | None) -> tuple[dict[str, Path], list[NativeModule]]:
+    """Zip member -> file for the packages' data, their dist-info, and native modules with their libraries."""
+    data: dict[str, Path] = {}
+    tops = {m.name.split(".")[0] for m in app_modules} | {name.split(".")[0] for name, _ in natives}
+    for module in app_modules:
+        if module.package and "." not in module.name and module.root is not None:
+            package_dir = module.source.parent
+            for path in sorted(package_dir.rglob("*")):
+                rel = path.relative_to(package_dir)
+                if (path.is_file() and not path.name.endswith(_NOT_DATA_SUFFIXES) and ".so" not in path.suffixes
+                        and not any(part in _NOT_DATA_DIRS for part in rel.parts[:-1])):
+                    data[path.relative_to(module.root).as_posix()] = path
+    wheels = _dist_infos(roots)
+    for info, owned in wheels.items():
+        if owned & tops:
+            for path in sorted(info.rglob("*")):
+                if path.is_file():
+                    data[path.relative_to(info.parent).as_posix()] = path
+    native_modules = []
+    for name, path in sorted(natives):
+        root = next((r for r in roots if path.is_relative_to(r)), path.parent)
+        if target is not None:
+            _check_wheel(name, path, root, wheels, target)
+        member = path.relative_to(root).as_posix()
+        data[member] = path
+        libraries = _bundled_libraries(path, root)
+        for library in libraries:
+            data[library.relative_to(root).as_posix()] = library
+        native_modules.append(NativeModule(name, member, tuple(lib.relative_to(root).as_posix() for lib in libraries)))
+    return data, native_modules
+
+
+def _dist_infos(roots: list[Path]) -> dict[Path, set[str]]:
+    """Each *.dist-info folder in the app's folders -> the top-level names its RECORD installs."""
+    result = {}
+    for root in roots:
+        for info in sorted(root.glob("*.dist-info")):
+            owned = set()
+            record = info / "RECORD"
+            if record.is_file():
+                for row in csv.reader(record.read_text(errors="replace").splitlines()):
+                    if row and not row[0].startswith(("..", "/")):
+                        first = row[0].split("/")[0]
+                        owned.add(first.split(".")[0] if "/" not in row[0] else first)
+            top_level = info / "top_level.txt"
+            if top_level.is_file():
+                owned |= set(top_level.read_text().split())
+            result[info] = owned
+    return result
+
+
+def _check_wheel(name: str, path: Path, root: Path, wheels: dict[Path, set[str]], target: WheelTarget) -> None:
+    """Refuse a native module whose wheel tags fit none of the distribution's Python, CPU, libc, glibc."""
+    from packaging.tags import parse_tag
+
+    top = name.split(".")[0]
+    info = next((i for i, owned in wheels.items() if top in owned and (i / "WHEEL").is_file()), None)
+    if info is None:
+        return  # not installed from a wheel: nothing states what it was built for
+    tags = [t for line in (info / "WHEEL").read_text(errors="replace").splitlines() if line.startswith("Tag:")
+            for t in parse_tag(line.partition(":")[2].strip())]
+    problems = [p for p in (_tag_problem(tag, target) for tag in tags)]
+    if tags and all(problems):
+        raise RelinkError(f"{path}: native module '{name}' comes from a wheel for {tags[0]}, which does not fit "
+                          f"the distribution ({problems[0]}); install the wheel for CPython "
+                          f"{target.python[0]}.{target.python[1]} on {target.libc or 'this'} {target.arch}")
+
+
+def _tag_problem(tag, target: WheelTarget) -> str | None:
+    """Why one wheel tag does not fit the target, or None if it does."""
+    want = f"cp{target.python[0]}{target.python[1]}"
+    if tag.abi == "abi3":
+        version = tag.interpreter[2:]
+        if not tag.interpreter.startswith("cp") or (int(version[0]), int(version[1:] or 0)) > target.python:
+            return f"needs {tag.interpreter}"
+    elif tag.interpreter.startswith("cp") and tag.interpreter != want:
+        return f"built for {tag.interpreter}, the distribution is {want}"
+    platform = tag.platform
+    if platform == "any":
+        return None
+    legacy = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12", "manylinux2014": "manylinux_2_17"}
+    for old, new in legacy.items():
+        if platform.startswith(old + "_"):
+            platform = new + platform[len(old):]
+    if platform.startswith("manylinux_"):
+        _, major, minor, arch = platform.split("_", 3)
+        if target.libc != "glibc":
+            return f"{platform} needs glibc, the distribution uses {target.libc}"
+        if arch != target.arch:
+            return f"built for {arch}, the distribution is {target.arch}"
+        if target.glibc is not None and (int(major), int(minor)) > target.glibc:
+            return f"needs glibc {major}.{minor}, the distribution targets {target.glibc[0]}.{target.glibc[1]}"
+        return None
+    if platform.startswith("musllinux_"):
+        return None if target.libc == "musl" and platform.endswith("_" + target.arch) else f"{platform} is for musl"
+    if platform.startswith("linux_"):
+        return None if platform == f"linux_{target.arch}" else f"built for {platform}"
+    return f"built for {platform}"
+
+
+def _bundled_libraries(module: Path, root: Path) -> list[Path]:
+    """The libraries in `root/*.libs/` (auditwheel's) that `module` needs, directly or not, in load
+    order: each after the ones it needs."""
+    import lief
+
+    available = {lib.name: lib for folder in sorted(root.glob("*.libs")) for lib in sorted(folder.iterdir())}
+    if not available:
+        return []
+    order: list[Path] = []
+
+    def visit(path: Path, seen: set[str]) -> None:
+        binary = lief.ELF.parse(str(path))
+        for needed in (binary.libraries if binary is not None else []):
+            library = available.get(needed)
+            if library is not None and needed not in seen:
+                seen.add(needed)
+                visit(library, seen)
+                order.append(library)
+
+    visit(module, set())
+    return order
 
 
 def _is_excluded(name: str, excludes: list[str]) -> bool:
@@ -229,7 +446,8 @@ def stdlib_pyc_cache(dist_key: str, optimize: int) -> Path:
 
 
 def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: int = 0) -> dict[str, bytes]:
-    """Arcname -> .pyc bytes for every module (stdlib cached per distribution; the app compiled afresh)."""
+    """Zip member -> bytes: .pyc for every module (stdlib cached per distribution; the app compiled
+    afresh), then the data files, dist-info and native modules as they are."""
     stdlib_cache = stdlib_pyc_cache(dist_key, optimize)
     result: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="relink-app-pyc-") as tmp:
@@ -242,13 +460,14 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
                                          "display_name": module.arcname[:-1]})
             else:
                 items.append({"source": str(module.source), "target": f"{tmp}/{module.arcname}",
-                              "display_name": str(module.source)})
+                              "display_name": module.display_name})
         main = payload.main_script
         if payload.main_generated is not None:
             main = Path(tmp) / "__main__.py"
             main.write_text(payload.main_generated)
         if main is not None:
-            items.append({"source": str(main), "target": f"{tmp}/__main__.pyc", "display_name": str(main.name)})
+            items.append({"source": str(main), "target": f"{tmp}/__main__.pyc", "display_name": str(main.name),
+                          "prelude": payload.prelude})
         if stdlib_items:
             with entry_lock(stdlib_cache):
                 _compile(python, stdlib_items, optimize)
@@ -258,6 +477,8 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
             result[module.arcname] = (base / module.arcname).read_bytes()
         if main is not None:
             result["__main__.pyc"] = (Path(tmp) / "__main__.pyc").read_bytes()
+    for member, path in payload.data.items():
+        result.setdefault(member, path.read_bytes())
     return result
 
 

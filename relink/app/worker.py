@@ -1,19 +1,29 @@
 """Runs inside a distribution's own interpreter (`install/bin/python3 -I worker.py`), never imported.
 
 Two jobs, chosen by the JSON request on stdin, answered as JSON on stdout:
-- "scan": which modules an app reaches (modulefinder over the app's folders and the distribution's stdlib);
+- "scan": which modules an app reaches (modulefinder over the app's folders and the distribution's stdlib),
+  then every module of each third-party package reached (plugins, readers and locales are imported by
+  name), the codecs its code names, and the imports nothing provides (with file and line);
 - "compile": byte-compile sources into unchecked hash-based .pyc files, so the magic number is the
-  distribution's own and the output does not depend on file timestamps.
+  distribution's own and the output does not depend on file timestamps; a "prelude" (the in-memory
+  loader's set-up) is inserted before the first statement without moving any line.
+The scan runs in a thread with a large stack and no practical recursion limit: deep import chains and
+deeply nested expressions (tomli, sympy) must not crash it.
 Only the standard library of any CPython 3.11-3.14 may be used here.
 """
 
 import ast
+import encodings
+import encodings.aliases
+import importlib.machinery
 import importlib.util
 import inspect
 import json
 import modulefinder
 import os
 import sys
+import sysconfig
+import threading
 from importlib._bootstrap_external import _code_to_hash_pyc
 
 
@@ -29,6 +39,8 @@ class ReachFinder(modulefinder.ModuleFinder):
         self.stdlib = stdlib
         self.pyc_cache = pyc_cache
         self.syntax_errors = []
+        self.skipped = []          # syntax errors in modules added only because their package was reached
+        self.optional_phase = False
 
     def load_module(self, fqname, fp, pathname, file_info):
         cached = _cached_pyc(self.pyc_cache, self.stdlib, pathname)
@@ -39,8 +51,15 @@ class ReachFinder(modulefinder.ModuleFinder):
                     return super().load_module(fqname, pyc, pathname, (".pyc", "rb", modulefinder._PY_COMPILED))
             return super().load_module(fqname, fp, pathname, file_info)
         except SyntaxError as error:
-            self.syntax_errors.append({"file": pathname, "line": error.lineno, "message": error.msg})
+            record = {"file": pathname, "line": error.lineno, "message": error.msg}
+            (self.skipped if self.optional_phase else self.syntax_errors).append(record)
             raise ImportError(f"syntax error in {pathname}") from None
+
+    def _safe_import_hook(self, name, caller, fromlist, level=-1):
+        # A stdlib module's `if __name__ == "__main__":` block (heapq's doctest run) is not the module.
+        if caller is not None and name in _main_block_imports(caller.__file__, self.stdlib):
+            return
+        super()._safe_import_hook(name, caller, fromlist, level)
 
     def scan_code(self, co, m):
         if not (m.__file__ or "").startswith(self.stdlib):
@@ -50,6 +69,28 @@ class ReachFinder(modulefinder.ModuleFinder):
         consts = tuple(None if isinstance(c, type(co)) and c.co_flags & inspect.CO_NEWLOCALS else c
                        for c in co.co_consts)
         super().scan_code(co.replace(co_consts=consts), m)
+
+
+_MAIN_BLOCK_IMPORTS = {}
+
+
+def _main_block_imports(path, stdlib):
+    """Modules a stdlib file imports only under `if __name__ == "__main__":`."""
+    if not path or not path.startswith(stdlib) or not path.endswith(".py"):
+        return ()
+    if path not in _MAIN_BLOCK_IMPORTS:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read())
+        inside, outside = set(), set()
+        for node in tree.body:
+            main_block = isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+            for child in ast.walk(node):
+                if isinstance(child, ast.Import):
+                    (inside if main_block else outside).update(a.name for a in child.names)
+                elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+                    (inside if main_block else outside).add(child.module)
+        _MAIN_BLOCK_IMPORTS[path] = inside - outside
+    return _MAIN_BLOCK_IMPORTS[path]
 
 
 def _cached_pyc(pyc_cache, stdlib, pathname):
@@ -63,6 +104,20 @@ def _cached_pyc(pyc_cache, stdlib, pathname):
 # The extension modules that can be builtin: this interpreter's, or the distribution's when another
 # interpreter scans for it.
 BUILTIN_NAMES = set(sys.builtin_module_names)
+
+
+# Folders of a third-party package that are never embedded: tests and caches.
+SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__"})
+# Stdlib modules that other code reaches at run time in ways an import scan cannot see: C code importing
+# Python (time.strptime -> _strptime), the zip importer's resource reader, sysconfig's build data.
+RUNTIME_IMPORTS = {
+    "datetime": ["_strptime"], "time": ["_strptime"], "_strptime": ["calendar", "locale"],
+    "importlib.resources": ["importlib.readers", "importlib.resources.readers"],
+    "importlib.metadata": ["importlib.readers", "email.parser"], "pkgutil": ["importlib.readers"],
+    "sysconfig": [sysconfig._get_sysconfigdata_name()], "zoneinfo": ["importlib.resources", "tzdata"],
+    "logging": ["logging.handlers"], "gettext": ["locale"], "subprocess": ["locale"],
+    "shutil": ["locale"], "email.utils": ["email._parseaddr"], "zipfile": ["encodings.cp437"],
+}
 
 
 def scan(request):
@@ -83,14 +138,186 @@ def scan(request):
             finder.import_hook(name)
         except ImportError:
             pass  # reported by the caller as a missing entry module
+    finder.optional_phase = True
+    _follow(finder, request["stdlib"], request.get("whole_packages", True))
     modules = []
     for name, module in sorted(finder.modules.items()):
         modules.append({"name": name, "file": module.__file__, "package": module.__path__ is not None})
     missing = {}
     for name, importers in finder.badmodules.items():
         missing[name] = sorted(k for k in importers if k != "-")
-    return {"modules": modules, "missing": missing, "errors": finder.syntax_errors,
-            "builtins": builtin_imports(finder.modules.values(), request["stdlib"], request.get("pyc_cache"))}
+    return {"modules": modules, "missing": missing, "errors": finder.syntax_errors, "skipped": finder.skipped,
+            "builtins": builtin_imports(finder.modules.values(), request["stdlib"], request.get("pyc_cache")),
+            "unresolved": unresolved_imports(finder, request["stdlib"]),
+            "extension_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
+            "foreign_extensions": foreign_extensions(finder, request["path"])}
+
+
+def _import_quietly(finder, name):
+    try:
+        finder.import_hook(name)
+    except Exception:  # noqa: BLE001 - a module that cannot be scanned is simply not embedded
+        pass
+
+
+def _follow(finder, stdlib, whole_packages):
+    """Until nothing new appears: the stdlib's run-time imports of what is reached, the codecs named by
+    third-party code, and (`whole_packages`) every module of each third-party package reached."""
+    done_packages, done_runtime, done_codecs = set(), set(), set()
+    while True:
+        before = len(finder.modules)
+        for name in sorted(set(finder.modules) - done_runtime):
+            done_runtime.add(name)
+            for extra in RUNTIME_IMPORTS.get(name, ()):
+                _import_quietly(finder, extra)
+        third_party = {n: m for n, m in finder.modules.items()
+                       if m.__file__ and not m.__file__.startswith(stdlib) and n != "__main__"}
+        for name in sorted(set(third_party) - done_codecs):
+            done_codecs.add(name)
+            for codec in _codecs_named(third_party[name].__file__):
+                _import_quietly(finder, "encodings." + codec)
+        if whole_packages:
+            for top in sorted({n.split(".")[0] for n in third_party} - done_packages):
+                done_packages.add(top)
+                package = finder.modules.get(top)
+                if package is not None and package.__path__:
+                    for name in _package_modules(top, package.__path__):
+                        if name not in finder.modules:
+                            _import_quietly(finder, name)
+        if len(finder.modules) == before:
+            return
+
+
+def _package_modules(top, paths):
+    """Every importable module below a package's folders (not tests), as dotted names."""
+    suffixes = importlib.machinery.EXTENSION_SUFFIXES
+    for base in paths:
+        for folder, dirs, files in os.walk(base):
+            rel = os.path.relpath(folder, base)
+            parts = [] if rel == "." else rel.split(os.sep)
+            if parts and not os.path.isfile(os.path.join(folder, "__init__.py")) and not any(
+                    f.startswith("__init__.") and f.endswith(".so") for f in files):
+                dirs[:] = []
+                continue
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and d.isidentifier())
+            for file in sorted(files):
+                stem = file[:-3] if file.endswith(".py") else next(
+                    (file[:-len(s)] for s in suffixes if file.endswith(s)), None)
+                if stem and stem.isidentifier() and stem != "__init__":
+                    yield ".".join([top, *parts, stem])
+                elif stem == "__init__" and parts:
+                    yield ".".join([top, *parts])
+
+
+_CODEC_NAMES = None
+
+
+def _codecs_named(path):
+    """Codec modules (encodings.X) whose name or alias appears as a string constant in the module's code."""
+    global _CODEC_NAMES
+    if _CODEC_NAMES is None:
+        folder = os.path.dirname(encodings.__file__)
+        modules = {f[:-3] for f in os.listdir(folder) if f.endswith(".py") and f != "__init__.py"}
+        _CODEC_NAMES = {name: name for name in modules} | {
+            alias: module for alias, module in encodings.aliases.aliases.items() if module in modules}
+    if not path.endswith(".py"):
+        return set()
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read())
+    except (SyntaxError, ValueError):
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 40:
+            key = encodings.normalize_encoding(node.value).lower()
+            if key in _CODEC_NAMES:
+                found.add(_CODEC_NAMES[key])
+    return found
+
+
+def foreign_extensions(finder, paths):
+    """Missing modules for which an extension file built for another Python or platform exists."""
+    found = {}
+    for name in finder.badmodules:
+        parts = name.split(".")
+        for base in paths:
+            folder = os.path.join(base, *parts[:-1])
+            if not os.path.isdir(folder):
+                continue
+            for file in sorted(os.listdir(folder)):
+                if file.startswith(parts[-1] + ".") and (file.endswith(".so") or file.endswith(".pyd")):
+                    found.setdefault(name, os.path.join(folder, file))
+    return found
+
+
+def unresolved_imports(finder, stdlib):
+    """Imports in third-party or app code that nothing provides: [module, file, line, where] where `where`
+    is "guarded" (under a try that handles ImportError, or an `if` on the platform, the Python version or
+    TYPE_CHECKING), "function" (inside a function) or "module" (runs when the module is imported)."""
+    missing, _maybe = finder.any_missing_maybe()
+    missing = set(missing)
+    result = []
+    for importer_name, importer in sorted(finder.modules.items()):
+        path = importer.__file__ or ""
+        if not path.endswith(".py") or path.startswith(stdlib):
+            continue
+        wanted = {name for name in missing if importer_name in finder.badmodules.get(name, {})}
+        if not wanted:
+            continue
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read())
+        except (SyntaxError, ValueError):
+            continue
+        package = importer_name if importer.__path__ else importer_name.rpartition(".")[0]
+        for node, optional, in_function, conditional in _imports_in_context(tree):
+            for name in _imported_names(node, package):
+                if name in wanted:
+                    where = "guarded" if optional or conditional else "function" if in_function else "module"
+                    result.append([name, path, node.lineno, where])
+    return result
+
+
+def _imported_names(node, package):
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")
+        anchor = anchor[:len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+        base = ".".join(anchor + ([node.module] if node.module else []))
+    return [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+
+
+_CONDITION_WORDS = ("platform", "version_info", "TYPE_CHECKING", "os.name", "sys.implementation", "PY2", "PY3")
+
+
+def _imports_in_context(tree):
+    """(import node, optional, in_function, conditional) where conditional means under an `if` on the
+    platform, the Python version or TYPE_CHECKING."""
+    def walk(node, optional, in_function, conditional):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, optional, in_function, conditional
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            in_function = True
+        if isinstance(node, ast.If):
+            test = ast.unparse(node.test)
+            cond = conditional or any(word in test for word in _CONDITION_WORDS)
+            for child in [*node.body, *node.orelse]:
+                yield from walk(child, optional, in_function, cond)
+            return
+        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            guarded = optional or any(_handles_import_error(h.type) for h in node.handlers)
+            for child in node.body:
+                yield from walk(child, guarded, in_function, conditional)
+            for child in [*node.handlers, *node.orelse, *node.finalbody]:
+                yield from walk(child, optional, in_function, conditional)
+            return
+        for child in ast.iter_child_nodes(node):
+            yield from walk(child, optional, in_function, conditional)
+    yield from walk(tree, False, False, False)
 
 
 def builtin_imports(modules, stdlib, pyc_cache):
@@ -118,7 +345,7 @@ def _module_builtin_imports(path, in_stdlib, memo):
         except (SyntaxError, ValueError):
             return []
     result = []
-    for node, optional, in_function in _imports(tree, False, False):
+    for node, optional, in_function, _conditional in _imports_in_context(tree):
         if in_function and in_stdlib:
             continue
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
@@ -133,30 +360,12 @@ def _module_builtin_imports(path, in_stdlib, memo):
     return result
 
 
-def _imports(node, optional, in_function):
-    """(import node, guarded by a try that handles ImportError?, inside a function?) for every import below."""
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        yield node, optional, in_function
-        return
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        in_function = True
-    if isinstance(node, ast.Try):
-        guarded = optional or any(_handles_import_error(h.type) for h in node.handlers)
-        for child in node.body:
-            yield from _imports(child, guarded, in_function)
-        for child in [*node.handlers, *node.orelse, *node.finalbody]:
-            yield from _imports(child, optional, in_function)
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _imports(child, optional, in_function)
-
-
 def _handles_import_error(kind):
     if kind is None:
         return True
     names = [e for e in kind.elts] if isinstance(kind, ast.Tuple) else [kind]
-    return any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception")
-               for n in names)
+    return any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception",
+                                                    "BaseException") for n in names)
 
 
 def compile_all(request):
@@ -165,7 +374,8 @@ def compile_all(request):
         with open(item["source"], "rb") as f:
             source = f.read()
         try:
-            code = compile(source, item["display_name"], "exec", dont_inherit=True, optimize=request["optimize"])
+            code = compile(_with_prelude(source, item["prelude"]) if item.get("prelude") else source,
+                           item["display_name"], "exec", dont_inherit=True, optimize=request["optimize"])
         except SyntaxError as error:
             errors.append({"file": item["source"], "line": error.lineno, "message": error.msg})
             continue
@@ -181,10 +391,42 @@ def compile_all(request):
     return {"errors": errors, "magic": importlib.util.MAGIC_NUMBER.hex()}
 
 
+def _with_prelude(source, prelude):
+    """The module's tree with `prelude` after its docstring and `from __future__` imports, on line 1,
+    so every line of the program keeps its number in tracebacks."""
+    tree = ast.parse(source)
+    position = 0
+    for position, node in enumerate(tree.body):  # noqa: B007
+        is_docstring = position == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+            and isinstance(node.value.value, str)
+        if not is_docstring and not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            break
+    else:
+        position = len(tree.body)
+    extra = ast.parse(prelude).body
+    for node in extra:
+        for child in ast.walk(node):
+            if "lineno" in child._attributes:
+                child.lineno = child.end_lineno = 1
+                child.col_offset = child.end_col_offset = 0
+    tree.body[position:position] = extra
+    return tree
+
+
 def main():
     request = json.load(sys.stdin)
     handler = {"scan": scan, "compile": compile_all}[request["job"]]
-    json.dump(handler(request), sys.stdout)
+    # Deep import chains and nested expressions recurse deeply: a big stack, and no recursion limit in
+    # practice, rather than a RecursionError halfway through a real package.
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(512 * 1024 * 1024)
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(handler(request)))
+    thread.start()
+    thread.join()
+    if not result:
+        sys.exit(1)
+    json.dump(result, sys.stdout)
 
 
 if __name__ == "__main__":

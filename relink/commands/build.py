@@ -44,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--entry", metavar="MODULE[:FUNCTION]",
                         help="with an app folder: the module to run, or the function to call")
     parser.add_argument("--include", type=Path, action="append", default=[], metavar="DIR",
-                        help="a folder of pure-Python dependencies (e.g. a venv's site-packages); repeatable")
+                        help="a folder of dependencies (e.g. a venv's site-packages): their packages are embedded "
+                             "whole, with data, dist-info and native modules (loaded from memory); repeatable")
+    parser.add_argument("--strict", action="store_true",
+                        help="an import that nothing provides is an error (exit 3), not a warning")
     parser.add_argument("--stdlib", default="auto", metavar="auto|full|NAMES",
                         help="stdlib modules to embed: auto (what the app reaches plus start-up needs; full when "
                              "there is no app), full, or a comma list of module names (plus start-up needs)")
@@ -97,7 +100,7 @@ def _build(args: argparse.Namespace) -> int:
         output=args.output or _default_output(args), dist=args.dist, extensions=args.extensions, app=app,
         stdlib=stdlib, excludes=excludes, optimize=args.optimize, no_copyleft=args.no_copyleft,
         no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
-        fast_link=args.fast_link, glibc=args.glibc, python=args.python,
+        fast_link=args.fast_link, glibc=args.glibc, python=args.python, strict=args.strict,
         skip_toolchain_check=args.skip_toolchain_check,
     )
     reporter = StepReporter("json" if args.json else "quiet" if args.quiet else "text")
