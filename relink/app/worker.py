@@ -55,6 +55,15 @@ class ReachFinder(modulefinder.ModuleFinder):
             (self.skipped if self.optional_phase else self.syntax_errors).append(record)
             raise ImportError(f"syntax error in {pathname}") from None
 
+    def find_module(self, name, path, parent=None):
+        found = super().find_module(name, path, parent)
+        if name == "__init__" and found[2][2] == modulefinder._PKG_DIRECTORY:
+            # A package whose __init__ is itself an extension module (mypyc-compiled tomli): modulefinder
+            # would take it for the package folder again and recurse forever.
+            origin = importlib.machinery.PathFinder.find_spec(name, path).origin
+            return None, origin, ("", "", modulefinder._C_EXTENSION)
+        return found
+
     def _safe_import_hook(self, name, caller, fromlist, level=-1):
         # A stdlib module's `if __name__ == "__main__":` block (heapq's doctest run) is not the module.
         if caller is not None and name in _main_block_imports(caller.__file__, self.stdlib):
@@ -139,7 +148,7 @@ def scan(request):
         except ImportError:
             pass  # reported by the caller as a missing entry module
     finder.optional_phase = True
-    _follow(finder, request["stdlib"], request.get("whole_packages", True))
+    _follow(finder, request["stdlib"], request.get("whole_packages", True), _distribution_siblings(request["path"]))
     modules = []
     for name, module in sorted(finder.modules.items()):
         modules.append({"name": name, "file": module.__file__, "package": module.__path__ is not None})
@@ -160,12 +169,40 @@ def _import_quietly(finder, name):
         pass
 
 
-def _follow(finder, stdlib, whole_packages):
+def _distribution_siblings(paths):
+    """Top-level name -> the other top-level modules its distribution installs (from dist-info RECORD):
+    native code imports them where no scan can see it (mypyc's shared `<hash>__mypyc` module)."""
+    siblings = {}
+    for base in paths:
+        if not os.path.isdir(base):
+            continue
+        for entry in sorted(os.listdir(base)):
+            record = os.path.join(base, entry, "RECORD")
+            if not entry.endswith(".dist-info") or not os.path.isfile(record):
+                continue
+            tops = set()
+            with open(record, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    first = line.split(",")[0].split("/")[0]
+                    name = first.split(".")[0]
+                    if name.isidentifier() and not first.endswith((".dist-info", ".data", ".pth")):
+                        tops.add(name)
+            for top in tops:
+                siblings.setdefault(top, set()).update(tops - {top})
+    return siblings
+
+
+def _follow(finder, stdlib, whole_packages, siblings):
     """Until nothing new appears: the stdlib's run-time imports of what is reached, the codecs named by
-    third-party code, and (`whole_packages`) every module of each third-party package reached."""
-    done_packages, done_runtime, done_codecs = set(), set(), set()
+    third-party code, and (`whole_packages`) every module of each third-party package reached and the
+    other top-level modules of its distribution."""
+    done_packages, done_runtime, done_codecs, done_native = set(), set(), set(), set()
     while True:
         before = len(finder.modules)
+        for name, module in sorted(finder.modules.items()):
+            if name not in done_native and (module.__file__ or "").endswith(".so"):
+                done_native.add(name)
+                _scan_native_source(finder, module)
         for name in sorted(set(finder.modules) - done_runtime):
             done_runtime.add(name)
             for extra in RUNTIME_IMPORTS.get(name, ()):
@@ -179,6 +216,8 @@ def _follow(finder, stdlib, whole_packages):
         if whole_packages:
             for top in sorted({n.split(".")[0] for n in third_party} - done_packages):
                 done_packages.add(top)
+                for sibling in sorted(siblings.get(top, ())):
+                    _import_quietly(finder, sibling)
                 package = finder.modules.get(top)
                 if package is not None and package.__path__:
                     for name in _package_modules(top, package.__path__):
@@ -186,6 +225,21 @@ def _follow(finder, stdlib, whole_packages):
                             _import_quietly(finder, name)
         if len(finder.modules) == before:
             return
+
+
+def _scan_native_source(finder, module):
+    """A compiled module (mypyc, Cython) imports at run time what its source imports: scan the source
+    shipped beside it, if any."""
+    folder, file = os.path.split(module.__file__)
+    source = os.path.join(folder, file.split(".")[0] + ".py")
+    if not os.path.isfile(source):
+        return
+    try:
+        with open(source, "rb") as f:
+            code = compile(f.read(), source, "exec", dont_inherit=True)
+        finder.scan_code(code, module)
+    except Exception:  # noqa: BLE001 - a source that does not compile adds nothing
+        pass
 
 
 def _package_modules(top, paths):

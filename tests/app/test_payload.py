@@ -113,14 +113,89 @@ def test_missing_app_and_entry_point(tmp_path, python, stdlib):
     assert "from pkg.cli import main" in payload.main_generated
 
 
-def test_native_extension_in_dependencies_is_refused(tmp_path, python, stdlib):
+def test_native_module_for_another_python_is_refused(tmp_path, python, stdlib):
     deps = tmp_path / "deps"
     deps.mkdir()
-    # A real shared object is not needed for the refusal: the finder sees an extension module file.
-    (deps / "fastthing.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    # Only the file name matters here: the finder does not load it.
+    (deps / "fastthing.cpython-310-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
     script = _app(tmp_path / "src", "import fastthing\n")
-    with pytest.raises(RelinkError, match=r"native extension modules cannot be linked.*fastthing"):
+    with pytest.raises(RelinkError, match=r"fastthing.cpython-310.*built for another Python or platform"):
         collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [])
+
+
+@pytest.mark.parametrize("tag, fits", [
+    ("cp311-cp311-manylinux_2_17_x86_64", True), ("cp310-abi3-manylinux2014_x86_64", True),
+    ("cp311-cp311-manylinux_2_39_x86_64", False), ("cp311-cp311-musllinux_1_2_x86_64", False),
+    ("cp311-cp311-manylinux_2_17_aarch64", False), ("cp312-abi3-manylinux_2_17_x86_64", False),
+])
+def test_wheel_tags_must_fit_the_distribution(tmp_path, python, stdlib, tag, fits):
+    from relink.app.payload import WheelTarget
+
+    deps = tmp_path / "deps"
+    (deps / "fast").mkdir(parents=True)
+    (deps / "fast" / "__init__.py").write_text("from fast import _speed\n")
+    (deps / "fast" / "_speed.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    info = deps / "fast-1.0.dist-info"
+    info.mkdir()
+    (info / "WHEEL").write_text(f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n")
+    (info / "RECORD").write_text("fast/__init__.py,,\nfast/_speed.cpython-311-x86_64-linux-gnu.so,,\n")
+    script = _app(tmp_path / "src", "import fast\n")
+    target = WheelTarget(python=(3, 11), arch="x86_64", libc="glibc", glibc=(2, 36))
+    if fits:
+        payload = collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [], target=target)
+        assert [n.member for n in payload.natives] == ["fast/_speed.cpython-311-x86_64-linux-gnu.so"]
+        assert "fast-1.0.dist-info/WHEEL" in payload.data
+    else:
+        with pytest.raises(RelinkError, match=r"_speed.*native module 'fast._speed' comes from a wheel for .*does not fit"):
+            collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [], target=target)
+
+
+def test_unresolved_imports_warn_with_file_and_line_and_strict_refuses(tmp_path, python, stdlib):
+    script = _app(tmp_path / "src", "import os\ntry:\n    import optional_thing\nexcept ImportError:\n    pass\n"
+                  "import helper\n", **{"helper.py": "\n\nimport not_installed_anywhere\n"
+                                         "def later():\n    import nor_this_one\n"})
+    payload = collect_payload(python, stdlib, AppSpec(script), "auto", [])
+    helper = tmp_path / "src" / "helper.py"
+    assert payload.warnings == (f"{helper}:3: module 'not_installed_anywhere' is imported but not found",
+                                f"{helper}:5: module 'nor_this_one' is imported but not found")
+    with pytest.raises(RelinkError, match=r"helper.py:3: module 'not_installed_anywhere'.*\(and 1 more\); --strict"):
+        collect_payload(python, stdlib, AppSpec(script), "auto", [], strict=True)
+
+
+def test_scan_survives_deep_import_chains_and_deep_nesting(tmp_path, python, stdlib):
+    files = {f"chain{i}.py": f"import chain{i + 1}\n" for i in range(1500)}
+    files["chain1500.py"] = "VALUE = " + "(" * 90 + "1" + ")" * 90 + " + 1" * 3000 + "\n"
+    script = _app(tmp_path / "src", "import chain0\n", **files)
+    payload = collect_payload(python, stdlib, AppSpec(script), "auto", [])
+    assert {f"chain{i}" for i in range(1501)} <= {m.name for m in payload.modules}
+
+
+def test_whole_packages_data_and_metadata_are_embedded(tmp_path, python, stdlib):
+    deps = tmp_path / "deps"
+    (deps / "plug" / "plugins").mkdir(parents=True)
+    (deps / "plug" / "tests").mkdir()
+    (deps / "plug" / "__init__.py").write_text("import importlib\ndef load(n):\n"
+                                             "    return importlib.import_module('plug.plugins.' + n)\n")
+    (deps / "plug" / "plugins" / "__init__.py").write_text("")
+    (deps / "plug" / "plugins" / "shout.py").write_text("import textwrap\n")
+    (deps / "plug" / "tests" / "test_x.py").write_text("import pytest\n")
+    (deps / "plug" / "words.txt").write_text("hello\n")
+    (deps / "plug" / "plugins" / "table.json").write_text("{}")
+    info = deps / "plug-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plug\nVersion: 2.0\n")
+    (info / "RECORD").write_text("plug/__init__.py,,\nplug-2.0.dist-info/METADATA,,\n")
+    (deps / "other-1.0.dist-info").mkdir()
+    (deps / "other-1.0.dist-info" / "RECORD").write_text("other/__init__.py,,\n")
+    script = _app(tmp_path / "src", "import plug\nprint(plug.load('shout'))\n")
+    payload = collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [])
+    names = {m.name for m in payload.modules}
+    assert {"plug", "plug.plugins", "plug.plugins.shout", "textwrap"} <= names
+    assert not any(n.startswith("plug.tests") for n in names)
+    assert set(payload.data) == {"plug/words.txt", "plug/plugins/table.json", "plug-2.0.dist-info/METADATA",
+                                 "plug-2.0.dist-info/RECORD"}
+    shout = next(m for m in payload.modules if m.name == "plug.plugins.shout")
+    assert shout.display_name == "plug/plugins/shout.py", "tracebacks name files relative to the app"
 
 
 def test_auto_extension_set(elf_archive):
