@@ -55,3 +55,13 @@ def debian11_i386_root():
     if reason:
         pytest.skip(reason)
     return make_root("i386")
+
+
+@pytest.fixture(scope="session")
+def corpus_site_packages() -> Path:
+    """The pinned real PyPI wheels of tests/corpus/requirements.txt, installed by scripts/setup-corpus.sh."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(["bash", str(root / "scripts" / "setup-corpus.sh")], check=True)
+    return root / ".corpus" / "site-packages"

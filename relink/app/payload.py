@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import io
 import json
 import subprocess
@@ -446,12 +447,14 @@ def stdlib_pyc_cache(dist_key: str, optimize: int) -> Path:
 
 
 def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: int = 0) -> dict[str, bytes]:
-    """Zip member -> bytes: .pyc for every module (stdlib cached per distribution; the app compiled
-    afresh), then the data files, dist-info and native modules as they are."""
+    """Zip member -> bytes: .pyc for every module, then the data files, dist-info and native modules as
+    they are. Stdlib bytecode is cached per distribution by path; the app's and its dependencies' by the
+    content of the source and the name tracebacks show, so unchanged packages are not compiled again."""
     stdlib_cache = stdlib_pyc_cache(dist_key, optimize)
+    app_cache = stdlib_cache.with_name(stdlib_cache.name + "-app")
     result: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="relink-app-pyc-") as tmp:
-        items, stdlib_items = [], []
+        items, stdlib_items, targets = [], [], {}
         for module in payload.modules:
             if module.origin == "stdlib":
                 target = stdlib_cache / module.arcname
@@ -459,8 +462,12 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
                     stdlib_items.append({"source": str(module.source), "target": str(target),
                                          "display_name": module.arcname[:-1]})
             else:
-                items.append({"source": str(module.source), "target": f"{tmp}/{module.arcname}",
-                              "display_name": module.display_name})
+                key = hashlib.sha256(module.source.read_bytes() + b"\0" + module.display_name.encode()).hexdigest()
+                target = app_cache / key[:2] / f"{key}.pyc"
+                if not target.is_file():
+                    items.append({"source": str(module.source), "target": str(target),
+                                  "display_name": module.display_name})
+            targets[module.arcname] = target
         main = payload.main_script
         if payload.main_generated is not None:
             main = Path(tmp) / "__main__.py"
@@ -468,15 +475,13 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
         if main is not None:
             items.append({"source": str(main), "target": f"{tmp}/__main__.pyc", "display_name": str(main.name),
                           "prelude": payload.prelude})
+            targets["__main__.pyc"] = Path(tmp) / "__main__.pyc"
         if stdlib_items:
             with entry_lock(stdlib_cache):
                 _compile(python, stdlib_items, optimize)
-        _compile(python, items, optimize)
-        for module in payload.modules:
-            base = stdlib_cache if module.origin == "stdlib" else Path(tmp)
-            result[module.arcname] = (base / module.arcname).read_bytes()
-        if main is not None:
-            result["__main__.pyc"] = (Path(tmp) / "__main__.pyc").read_bytes()
+        _compile(python, items, optimize)  # each file written to a partial name and renamed: safe to share
+        for member, target in targets.items():
+            result[member] = target.read_bytes()
     for member, path in payload.data.items():
         result.setdefault(member, path.read_bytes())
     return result
