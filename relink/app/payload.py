@@ -53,6 +53,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _WORKER = Path(__file__).with_name("worker.py")
 _MEMLOAD = Path(__file__).with_name("memload.py")
 MEMLOAD_MODULE = "_relink_memload"
+_DATAFILES = Path(__file__).with_name("datafiles.py")
+DATAFILES_MODULE = "_relink_datafiles"
 # Files of a package that are code (embedded as bytecode) or of no use at run time.
 _NOT_DATA_SUFFIXES = (".py", ".pyc", ".pyo", ".pyi")
 _NOT_DATA_DIRS = frozenset({"__pycache__", "tests", "test", "testing"})
@@ -119,14 +121,19 @@ class Payload:
                                                               # native modules and their libraries)
     natives: tuple[NativeModule, ...] = ()
     warnings: tuple[str, ...] = ()   # imports nothing provides ("file:line: ..."), skipped modules
+    package_data: bool = False       # packages carry data files (read through __file__ paths too)
 
     @property
     def prelude(self) -> str | None:
-        """The statements put before the app's first line when it carries native modules."""
-        if not self.natives:
-            return None
-        manifest = {n.name: [n.member, list(n.libraries)] for n in self.natives}
-        return (f"import {MEMLOAD_MODULE}\n{MEMLOAD_MODULE}.install({manifest!r})\ndel {MEMLOAD_MODULE}\n")
+        """The statements put before the app's first line: the in-memory loader of native modules,
+        and the read-only view of package data at `__file__`-based paths."""
+        lines = []
+        if self.natives:
+            manifest = {n.name: [n.member, list(n.libraries)] for n in self.natives}
+            lines += [f"import {MEMLOAD_MODULE}", f"{MEMLOAD_MODULE}.install({manifest!r})", f"del {MEMLOAD_MODULE}"]
+        if self.package_data:
+            lines += [f"import {DATAFILES_MODULE}", f"{DATAFILES_MODULE}.install()", f"del {DATAFILES_MODULE}"]
+        return "\n".join(lines) + "\n" if lines else None
 
 
 def _run_worker(python: Path, request: dict) -> dict:
@@ -150,7 +157,8 @@ def _stdlib_modules(stdlib: Path) -> list[PayloadModule]:
             continue
         package = rel.name == "__init__.py"
         parts = rel.parts[:-1] if package else (*rel.parts[:-1], rel.stem)
-        if not all(p.isidentifier() for p in parts):
+        # _sysconfigdata__linux_x86_64-linux-gnu is imported by that name, dash and all.
+        if not all(p.isidentifier() for p in parts) and not parts[0].startswith("_sysconfigdata_"):
             continue
         modules.append(PayloadModule(".".join(parts), path, package, "stdlib"))
     return modules
@@ -259,8 +267,12 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
     chosen = [m for m in chosen if not _is_excluded(m.name, excludes)]
 
     data, native_modules = _package_files(app_modules, natives, roots, target)
+    native_members = {m for n in native_modules for m in (n.member, *n.libraries)}
+    package_data = any(m not in native_members and not m.split("/")[0].endswith(".dist-info") for m in data)
     if native_modules:
         chosen.append(PayloadModule(MEMLOAD_MODULE, _MEMLOAD, False, "app", _MEMLOAD.parent))
+    if package_data:
+        chosen.append(PayloadModule(DATAFILES_MODULE, _DATAFILES, False, "app", _DATAFILES.parent))
     warnings = _unresolved_warnings(scan["unresolved"], app, excludes, strict)
     warnings += [f"{e['file']}:{e['line']}: SyntaxError: {e['message']} (module left out)" for e in scan["skipped"]]
     return Payload(
@@ -273,6 +285,7 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         data=data,
         natives=tuple(native_modules),
         warnings=tuple(warnings),
+        package_data=package_data,
     )
 
 

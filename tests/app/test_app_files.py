@@ -34,6 +34,16 @@ result = {
 }
 with importlib.resources.as_file(importlib.resources.files("resapp") / "data/words.txt") as path:
     result["as_file"] = path.read_text().strip()
+# Code that reads its data through __file__ paths, inside the executable.
+import pathlib, resapp
+here = pathlib.Path(resapp.__file__).parent
+with open(here / "data" / "words.txt") as f:
+    result["dunder_file"] = [f.read().strip(), os.listdir(here / "data"), (here / "data").is_dir(),
+                             os.path.isfile(here / "data" / "words.txt"), (here / "nothing").exists()]
+try:
+    open(here / "data" / "new.txt", "w")
+except OSError as error:
+    result["write"] = error.errno
 print(json.dumps(result))
 if "--fail" in sys.argv:
     resapp.plugins.load("broken")
@@ -83,6 +93,8 @@ def test_entry_package_data_metadata_and_native_modules_from_memory(built, tmp_p
     result = json.loads(run.stdout)
     assert result["argv"] == ["a", "b"], "--entry PACKAGE runs PACKAGE.__main__ like python -m"
     assert result["read_text"] == result["get_data"] == result["as_file"] == "hello from data"
+    assert result["dunder_file"] == ["hello from data", ["words.txt"], True, True, False]
+    assert result["write"] == 30, "EROFS: the executable's files are read-only"
     assert result["version"] == "1.2.3" and result["entry_points"] == ["shout"] and result["plugin"] == "HI"
     assert result["libyaml"] and result["zmq"]
     # Loaded from anonymous in-memory files: the extension and the libraries auditwheel bundled for it.

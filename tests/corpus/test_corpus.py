@@ -21,11 +21,7 @@ pytestmark = pytest.mark.slow
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 # Programs that cannot match yet, each with the reason.
-KNOWN_DIFFERENCES = {
-    "docutils_html": "reads its templates with open(os.path.dirname(__file__) + ...): the file is inside the "
-                     "executable, not on disk (use importlib.resources)",
-    "babel_format": "reads its locale data with open(os.path.dirname(__file__) + ...), as docutils does",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
