@@ -1,8 +1,10 @@
 """Stage 5, app: `relink build`, a single-file executable from a distribution and (optionally) an app.
 
 Owns the build (`build`: plan, render, link, verify, strip, append the payload), the payload (`payload`:
-which modules the app reaches, compiled by the distribution's own interpreter, stored in a zip), and the
-`worker` script that runs inside that interpreter to scan and compile.
+which modules, data files and native modules the app reaches, compiled by the distribution's own
+interpreter, stored in a zip), the `worker` script that runs inside that interpreter to scan and compile,
+and the two modules embedded in apps: `memload` (native modules loaded from memory) and `datafiles`
+(package data at `__file__` paths).
 Takes in: a `Distribution`, a selection and an `AppSpec`. Hands on: the executable and its license report.
 Side effects: the cache's `onefile/` and bytecode folders, the linked output beside OUT.
 """
