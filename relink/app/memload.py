@@ -5,7 +5,9 @@ each one, and before it the shared libraries auditwheel bundled beside it (`<pkg
 order), is copied into an anonymous in-memory file (`memfd_create`) and loaded from its
 `/proc/self/fd/N` path. A library's later `DT_NEEDED` reference finds it already loaded by its soname.
 Where in-memory files cannot be created or executed (old kernels, no /proc, `memfd_noexec`), each file
-goes into a private 0700 folder instead, is deleted once loaded, and the folder is removed at exit.
+goes into a private 0700 folder instead, is deleted once loaded, and the folder is removed at exit. So
+do libraries that need each other (a cycle, such as Pillow's freetype and harfbuzz): no order loads
+them one by one from memory, while side by side in a folder each finds the others through `$ORIGIN`.
 
 `install(manifest)` puts the finder first on `sys.meta_path`; the manifest maps a module name to its
 zip member and the library members it needs. Only the standard library's start-up modules are used.
@@ -42,11 +44,22 @@ class InMemoryExtensionFinder:
         return spec
 
     def create_module(self, spec):
-        member, libraries = self.manifest[spec.name]
-        for library in libraries:
-            if library not in _loaded_libraries:
+        member, libraries, cyclic = self.manifest[spec.name]
+        libraries = [library for library in libraries if library not in _loaded_libraries]
+        if cyclic and libraries:
+            # Libraries that need each other cannot be loaded one by one from memory: each finds the
+            # others beside itself ($ORIGIN), in the private folder, deleted once loaded.
+            paths = [_in_private_folder(library.rpartition("/")[2], self._data(library)) for library in libraries]
+            try:
+                for path in paths:
+                    _relink_dl.dlopen(path)
+            finally:
+                for path in paths:
+                    os.unlink(path)
+        else:
+            for library in libraries:
                 self._load(library, _relink_dl.dlopen)
-                _loaded_libraries.add(library)
+        _loaded_libraries.update(libraries)
         return self._load(member, lambda path: _imp.create_dynamic(ModuleSpec(spec.name, None, origin=path)))
 
     def exec_module(self, module):

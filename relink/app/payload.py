@@ -88,6 +88,7 @@ class NativeModule:
     name: str                        # dotted module name
     member: str                      # its zip member, e.g. "yaml/_yaml.cpython-311-x86_64-linux-gnu.so"
     libraries: tuple[str, ...] = ()  # members of the libraries it needs, dependencies first
+    cyclic: bool = False             # some of them need each other: loaded from the private folder
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class Payload:
         and the read-only view of package data at `__file__`-based paths."""
         lines = []
         if self.natives:
-            manifest = {n.name: [n.member, list(n.libraries)] for n in self.natives}
+            manifest = {n.name: [n.member, list(n.libraries), n.cyclic] for n in self.natives}
             lines += [f"import {MEMLOAD_MODULE}", f"{MEMLOAD_MODULE}.install({manifest!r})", f"del {MEMLOAD_MODULE}"]
         if self.package_data:
             lines += [f"import {DATAFILES_MODULE}", f"{DATAFILES_MODULE}.install()", f"del {DATAFILES_MODULE}"]
@@ -343,10 +344,11 @@ def _package_files(app_modules: list[PayloadModule], natives: list[tuple[str, Pa
             _check_wheel(name, path, root, wheels, target)
         member = path.relative_to(root).as_posix()
         data[member] = path
-        libraries = _bundled_libraries(path, root)
+        libraries, cyclic = _bundled_libraries(path, root)
         for library in libraries:
             data[library.relative_to(root).as_posix()] = library
-        native_modules.append(NativeModule(name, member, tuple(lib.relative_to(root).as_posix() for lib in libraries)))
+        native_modules.append(NativeModule(name, member, tuple(lib.relative_to(root).as_posix() for lib in libraries),
+                                           cyclic))
     return data, native_modules
 
 
@@ -418,27 +420,36 @@ def _tag_problem(tag, target: WheelTarget) -> str | None:
     return f"built for {platform}"
 
 
-def _bundled_libraries(module: Path, root: Path) -> list[Path]:
+def _bundled_libraries(module: Path, root: Path) -> tuple[list[Path], bool]:
     """The libraries in `root/*.libs/` (auditwheel's) that `module` needs, directly or not, in load
-    order: each after the ones it needs."""
+    order (each after the ones it needs), and whether some need each other (Pillow's freetype and
+    harfbuzz): no load order works for those from memory, they are loaded from files side by side."""
     import lief
 
     available = {lib.name: lib for folder in sorted(root.glob("*.libs")) for lib in sorted(folder.iterdir())}
     if not available:
-        return []
+        return [], False
     order: list[Path] = []
+    state: dict[str, str] = {}
+    cyclic = False
 
-    def visit(path: Path, seen: set[str]) -> None:
+    def visit(path: Path) -> None:
+        nonlocal cyclic
         binary = lief.ELF.parse(str(path))
         for needed in (binary.libraries if binary is not None else []):
             library = available.get(needed)
-            if library is not None and needed not in seen:
-                seen.add(needed)
-                visit(library, seen)
+            if library is None:
+                continue
+            if state.get(needed) == "visiting":
+                cyclic = True
+            elif needed not in state:
+                state[needed] = "visiting"
+                visit(library)
+                state[needed] = "done"
                 order.append(library)
 
-    visit(module, set())
-    return order
+    visit(module)
+    return order, cyclic
 
 
 def _is_excluded(name: str, excludes: list[str]) -> bool:

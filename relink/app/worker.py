@@ -207,12 +207,15 @@ def _follow(finder, stdlib, whole_packages, siblings):
             done_runtime.add(name)
             for extra in RUNTIME_IMPORTS.get(name, ()):
                 _import_quietly(finder, extra)
-        third_party = {n: m for n, m in finder.modules.items()
-                       if m.__file__ and not m.__file__.startswith(stdlib) and n != "__main__"}
-        for name in sorted(set(third_party) - done_codecs):
+        not_stdlib = {n: m for n, m in finder.modules.items() if m.__file__ and not m.__file__.startswith(stdlib)}
+        third_party = {n: m for n, m in not_stdlib.items() if n != "__main__"}
+        for name in sorted(set(not_stdlib) - done_codecs):
             done_codecs.add(name)
-            for codec in _codecs_named(third_party[name].__file__):
+            codecs, imported = _names_in_code(not_stdlib[name].__file__)
+            for codec in codecs:
                 _import_quietly(finder, "encodings." + codec)
+            for module in imported:
+                _import_quietly(finder, module)
         if whole_packages:
             for top in sorted({n.split(".")[0] for n in third_party} - done_packages):
                 done_packages.add(top)
@@ -266,8 +269,12 @@ def _package_modules(top, paths):
 _CODEC_NAMES = None
 
 
-def _codecs_named(path):
-    """Codec modules (encodings.X) whose name or alias appears as a string constant in the module's code."""
+_IMPORT_CALLS = ("import_module", "find_spec", "__import__")
+
+
+def _names_in_code(path):
+    """What a module names as strings: codec modules (encodings.X) whose name or alias appears as a
+    string constant, and modules passed by name to importlib.import_module, find_spec or __import__."""
     global _CODEC_NAMES
     if _CODEC_NAMES is None:
         folder = os.path.dirname(encodings.__file__)
@@ -275,19 +282,24 @@ def _codecs_named(path):
         _CODEC_NAMES = {name: name for name in modules} | {
             alias: module for alias, module in encodings.aliases.aliases.items() if module in modules}
     if not path.endswith(".py"):
-        return set()
+        return set(), set()
     try:
         with open(path, "rb") as f:
             tree = ast.parse(f.read())
     except (SyntaxError, ValueError):
-        return set()
-    found = set()
+        return set(), set()
+    codecs, imported = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 40:
             key = encodings.normalize_encoding(node.value).lower()
             if key in _CODEC_NAMES:
-                found.add(_CODEC_NAMES[key])
-    return found
+                codecs.add(_CODEC_NAMES[key])
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            name = node.args[0].value
+            if called in _IMPORT_CALLS and isinstance(name, str) and name and not name.startswith("."):
+                imported.add(name)
+    return codecs, imported
 
 
 def foreign_extensions(finder, paths):

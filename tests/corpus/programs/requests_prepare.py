@@ -11,5 +11,7 @@ response = requests.models.Response()
 response._content = "Grüße aus Köln, naïve café".encode("latin-1")
 response.encoding = None
 print(response.apparent_encoding is not None, len(response.text))
-print(os.path.basename(certifi.where()), os.path.getsize(certifi.where()) > 100_000)
+# certifi.where() is a real file: inside an executable certifi extracts it (importlib.resources.as_file).
+with open(certifi.where()) as bundle:
+    print(bundle.read() == certifi.contents(), os.path.getsize(certifi.where()) > 100_000)
 print(requests.__version__)
