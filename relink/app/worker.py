@@ -15,6 +15,7 @@ Only the standard library of any CPython 3.11-3.14 may be used here.
 import ast
 import encodings
 import encodings.aliases
+import hashlib
 import importlib.machinery
 import importlib.util
 import inspect
@@ -44,6 +45,8 @@ class ReachFinder(modulefinder.ModuleFinder):
 
     def load_module(self, fqname, fp, pathname, file_info):
         cached = _cached_pyc(self.pyc_cache, self.stdlib, pathname)
+        if cached is None and self.pyc_cache and file_info[2] == modulefinder._PY_SOURCE:
+            cached = _scan_pyc(self.pyc_cache, pathname)
         try:
             if cached is not None and file_info[2] == modulefinder._PY_SOURCE:
                 # The stdlib's bytecode from an earlier build: no need to compile its source again.
@@ -102,6 +105,25 @@ def _main_block_imports(path, stdlib):
     return _MAIN_BLOCK_IMPORTS[path]
 
 
+def _scan_pyc(pyc_cache, pathname):
+    """Bytecode of a third-party source for the scan, cached by the source's content (compiling a big
+    package's sources is most of a scan). None if it does not compile (then the error is reported)."""
+    with open(pathname, "rb") as f:
+        source = f.read()
+    digest = importlib.util.source_hash(source).hex() + hashlib.sha256(source).hexdigest()[:16]
+    cached = os.path.join(pyc_cache + "-scan", digest[:2], digest + ".pyc")
+    if not os.path.isfile(cached):
+        try:
+            code = compile(source, pathname, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return None
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        with open(cached + f".{os.getpid()}.partial", "wb") as f:
+            f.write(_code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False))
+        os.replace(cached + f".{os.getpid()}.partial", cached)
+    return cached
+
+
 def _cached_pyc(pyc_cache, stdlib, pathname):
     """The cached .pyc of a stdlib source file (written by an earlier "compile" job), if there is one."""
     if not pyc_cache or not pathname or not pathname.startswith(stdlib) or not pathname.endswith(".py"):
@@ -148,7 +170,9 @@ def scan(request):
         except ImportError:
             pass  # reported by the caller as a missing entry module
     finder.optional_phase = True
-    _follow(finder, request["stdlib"], request.get("whole_packages", True), _distribution_siblings(request["path"]))
+    reached = set(finder.modules)
+    _follow(finder, request["stdlib"], request.get("whole_packages", True), _distribution_siblings(request["path"]),
+            request.get("pyc_cache"))
     modules = []
     for name, module in sorted(finder.modules.items()):
         modules.append({"name": name, "file": module.__file__, "package": module.__path__ is not None})
@@ -157,7 +181,7 @@ def scan(request):
         missing[name] = sorted(k for k in importers if k != "-")
     return {"modules": modules, "missing": missing, "errors": finder.syntax_errors, "skipped": finder.skipped,
             "builtins": builtin_imports(finder.modules.values(), request["stdlib"], request.get("pyc_cache")),
-            "unresolved": unresolved_imports(finder, request["stdlib"]),
+            "unresolved": unresolved_imports(finder, request["stdlib"], reached),
             "extension_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
             "foreign_extensions": foreign_extensions(finder, request["path"])}
 
@@ -192,7 +216,7 @@ def _distribution_siblings(paths):
     return siblings
 
 
-def _follow(finder, stdlib, whole_packages, siblings):
+def _follow(finder, stdlib, whole_packages, siblings, pyc_cache):
     """Until nothing new appears: the stdlib's run-time imports of what is reached, the codecs named by
     third-party code, and (`whole_packages`) every module of each third-party package reached and the
     other top-level modules of its distribution."""
@@ -211,7 +235,7 @@ def _follow(finder, stdlib, whole_packages, siblings):
         third_party = {n: m for n, m in not_stdlib.items() if n != "__main__"}
         for name in sorted(set(not_stdlib) - done_codecs):
             done_codecs.add(name)
-            codecs, imported = _names_in_code(not_stdlib[name].__file__)
+            codecs, imported = _names_in_code(not_stdlib[name].__file__, pyc_cache)
             for codec in codecs:
                 _import_quietly(finder, "encodings." + codec)
             for module in imported:
@@ -272,9 +296,24 @@ _CODEC_NAMES = None
 _IMPORT_CALLS = ("import_module", "find_spec", "__import__")
 
 
-def _names_in_code(path):
+def _names_in_code(path, pyc_cache):
     """What a module names as strings: codec modules (encodings.X) whose name or alias appears as a
-    string constant, and modules passed by name to importlib.import_module, find_spec or __import__."""
+    string constant, and modules passed by name to importlib.import_module, find_spec or __import__.
+    Kept by the source's content in the scan cache."""
+    if not path.endswith(".py"):
+        return set(), set()
+    memo = _content_memo(pyc_cache, path) + ".names.json" if pyc_cache else None
+    if memo and os.path.isfile(memo):
+        with open(memo) as f:
+            codecs, imported = json.load(f)
+        return set(codecs), set(imported)
+    codecs, imported = _find_names_in_code(path)
+    if memo:
+        _write_memo(memo, [sorted(codecs), sorted(imported)])
+    return codecs, imported
+
+
+def _find_names_in_code(path):
     global _CODEC_NAMES
     if _CODEC_NAMES is None:
         folder = os.path.dirname(encodings.__file__)
@@ -317,16 +356,19 @@ def foreign_extensions(finder, paths):
     return found
 
 
-def unresolved_imports(finder, stdlib):
+def unresolved_imports(finder, stdlib, reached):
     """Imports in third-party or app code that nothing provides: [module, file, line, where] where `where`
     is "guarded" (under a try that handles ImportError, or an `if` on the platform, the Python version or
     TYPE_CHECKING), "function" (inside a function) or "module" (runs when the module is imported)."""
     missing, _maybe = finder.any_missing_maybe()
-    missing = set(missing)
+    # `os.path`: an attribute of a plain module (not a package), not a module of its own.
+    missing = {name for name in missing if not (name.rpartition(".")[0] in finder.modules
+                                                and finder.modules[name.rpartition(".")[0]].__path__ is None)}
     result = []
     for importer_name, importer in sorted(finder.modules.items()):
         path = importer.__file__ or ""
-        if not path.endswith(".py") or path.startswith(stdlib):
+        # Modules embedded only because their package was (sphinx glue in pygments) are not reported.
+        if not path.endswith(".py") or path.startswith(stdlib) or importer_name not in reached:
             continue
         wanted = {name for name in missing if importer_name in finder.badmodules.get(name, {})}
         if not wanted:
@@ -353,7 +395,7 @@ def _imported_names(node, package):
         anchor = package.split(".")
         anchor = anchor[:len(anchor) - (node.level - 1)] if node.level > 1 else anchor
         base = ".".join(anchor + ([node.module] if node.module else []))
-    return [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+    return [base]  # `from base import name`: name may be an attribute; only base must exist
 
 
 _CONDITION_WORDS = ("platform", "version_info", "TYPE_CHECKING", "os.name", "sys.implementation", "PY2", "PY3")
@@ -395,8 +437,9 @@ def builtin_imports(modules, stdlib, pyc_cache):
         if not (module.__file__ or "").endswith(".py"):
             continue
         in_stdlib = module.__file__.startswith(stdlib)
-        for name, optional in _module_builtin_imports(module.__file__, in_stdlib, pyc_cache and in_stdlib and
-                                                      os.path.join(pyc_cache, module.__file__[len(stdlib):])):
+        memo = (os.path.join(pyc_cache, module.__file__[len(stdlib):]) if in_stdlib
+                else _content_memo(pyc_cache, module.__file__)) if pyc_cache else None
+        for name, optional in _module_builtin_imports(module.__file__, in_stdlib, memo):
             found[name] = "required" if not optional or found.get(name) == "required" else "optional"
     return found
 
@@ -418,12 +461,23 @@ def _module_builtin_imports(path, in_stdlib, memo):
             [node.module] if node.module and not node.level else [])
         result += [[name, optional] for name in names if name in BUILTIN_NAMES]
     if memo:
-        os.makedirs(os.path.dirname(memo), exist_ok=True)
-        partial = f"{memo}.imports.json.{os.getpid()}.partial"  # per process: builds share this cache
-        with open(partial, "w") as f:
-            json.dump(result, f)
-        os.replace(partial, memo + ".imports.json")
+        _write_memo(memo + ".imports.json", result)  # per process partial file: builds share this cache
     return result
+
+
+def _content_memo(pyc_cache, path):
+    """Where analyses of a third-party source are kept, by the source's content."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return os.path.join(pyc_cache + "-scan", digest[:2], digest)
+
+
+def _write_memo(path, value):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = f"{path}.{os.getpid()}.partial"
+    with open(partial, "w") as f:
+        json.dump(value, f)
+    os.replace(partial, path)
 
 
 def _handles_import_error(kind):
