@@ -44,10 +44,8 @@ def debian11_root(arch: str = "amd64") -> Path:
             return root
         staged = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
         try:
-            # CPU is shared: heavy steps take the machine-wide lock other heavy builds take.
-            subprocess.run(["flock", "/tmp/relink-heavy.lock", "debootstrap", "--variant=minbase", f"--arch={arch}",
-                            SUITE, str(staged), MIRROR], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+            subprocess.run(["debootstrap", "--variant=minbase", f"--arch={arch}", SUITE, str(staged), MIRROR],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             shutil.rmtree(root, ignore_errors=True)
             os.replace(staged, root)
         finally:
