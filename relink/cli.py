@@ -40,10 +40,27 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"relink {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help=_VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in command_modules(_commands_for(argv)):
         module.register(subparsers)
+    _add_verbose(subparsers)
     return parser
+
+
+_VERBOSE_HELP = "print each external command (configure, make, cmake, clang, …) as it runs"
+
+
+def _add_verbose(subparsers: argparse._SubParsersAction) -> None:
+    """-v/--verbose on every command too (`relink build -v`), not only before it (`relink -v build`)."""
+    for parser in subparsers.choices.values():
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in nested:
+            _add_verbose(action)
+        if not nested and "--verbose" not in parser._option_string_actions:
+            # SUPPRESS: when not given here, `relink -v build` keeps the top-level value.
+            parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                                help=_VERBOSE_HELP)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C: staging folders are removed and the tools relink started are stopped.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+    if args.verbose:
+        from relink.support.runner import set_verbose
+
+        set_verbose(True)
     try:
         return int(args.func(args) or 0)
     except RelinkError as error:

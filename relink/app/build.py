@@ -33,6 +33,7 @@ from relink.errors import ExitCode, RelinkError
 from relink.resources import templates_dir
 from relink.support import (
     StepReporter,
+    announce,
     cache_root,
     configure_and_build,
     entry_lock,
@@ -40,6 +41,7 @@ from relink.support import (
     refuse_overwriting_inputs,
     scratch_dir,
     staging_dir,
+    touch_entry,
 )
 from relink.toolchain import LinkTarget, link_target, pinned_toolchain, target_compiler, target_toolchain_file
 
@@ -324,6 +326,7 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
         binary = entry / "python"
         with entry_lock(entry):
             if binary.is_file():
+                touch_entry(entry)
                 reporter.note(f"linked interpreter from the cache (no relink): {binary}")
                 return binary, False
             with reporter.step("compile and link") as record, staging_dir(entry) as staged:
@@ -331,7 +334,8 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
                 # The log lives outside the staging folder, so a failure message names a file that stays.
                 log = cache_root() / "logs" / "link" / f"{entry.name}.log"
                 configure_and_build(project, build_dir, log,
-                                    toolchain_file=target_toolchain_file(target), definitions=definitions)
+                                    toolchain_file=target_toolchain_file(target), definitions=definitions,
+                                    quiet=reporter.mode != "text")
                 shutil.copyfile(log, staged / "build.log")
                 shutil.copyfile(build_dir / "python", staged / "python")
                 verify_interpreter(staged / "python", plan, dist, staged / "verify.json", target)
@@ -368,6 +372,7 @@ def _strip(path: Path) -> None:
 
     strip = shutil.which(f"llvm-strip-{pinned_toolchain().major}") or shutil.which("strip")
     if strip:
+        announce([strip, "--strip-all", str(path)])
         subprocess.run([strip, "--strip-all", str(path)], check=True)
 
 

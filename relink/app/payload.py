@@ -138,6 +138,9 @@ class Payload:
 
 
 def _run_worker(python: Path, request: dict) -> dict:
+    from relink.support.runner import announce
+
+    announce([str(python), "-I", "-S", str(_WORKER)])
     result = subprocess.run([str(python), "-I", "-S", str(_WORKER)], input=json.dumps(request),
                             capture_output=True, text=True)
     if result.returncode != 0:

@@ -26,6 +26,7 @@ COMMANDS = {
     "verify": "verify",
     "dist": "dist",
     "fetch": "fetch",
+    "cache": "cache",
 }
 
 

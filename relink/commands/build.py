@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from relink import json_output
+from relink.commands.tool_config import apply_tool_config, record_explicit_options
 from relink.errors import EXIT_CODES_HELP
 
 __all__ = ["register"]
@@ -24,7 +26,18 @@ Without DIST, the default distribution is used: CPython 3.11 built from Debian's
 `relink dist build` (built on first use, then cached). The linked interpreter is cached by plan and
 toolchain, so a change to the app only re-embeds its bytecode. The freshly linked interpreter is checked
 against the plan (its inittab, shared libraries and the glibc floor; exit 7 on a contradiction), and
-OUT.LICENSES.txt is written beside OUT with the licenses of everything linked."""
+OUT.LICENSES.txt is written beside OUT with the licenses of everything linked.
+
+Options can be kept with the app in the current folder's pyproject.toml, under [tool.relink]: each key is
+an option's long name (app, entry, include, extensions, stdlib, exclude, output, optimize, no-copyleft, …,
+and dist), paths relative to that file, e.g.
+  [tool.relink]
+  app = "src/"
+  entry = "mytool.cli:main"
+  include = [".venv/lib/python3.11/site-packages"]
+  extensions = "auto,+_hashlib"
+  output = "dist/mytool"
+`relink build` in that folder then needs no flags; an option on the command line overrides its key."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("dist", metavar="DIST", nargs="?",
-                        help="full archive, extracted folder, cpython-3.X name or URL (default: source-built 3.11)")
+                        help="full archive, extracted folder, version (3.12), cpython-3.X name or URL (default: source-built 3.11)")
     parser.add_argument("--extensions", default="auto", metavar="SPEC",
                         help="auto (default: minimal plus the extensions the app imports plus zlib; default "
                              "without an app), or a preset and edits, e.g. minimal,+_json,+zlib,-readline "
@@ -78,7 +91,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     output.add_argument("--json", action="store_true",
                         help="progress as JSON lines on stderr, the result as JSON on stdout")
-    parser.set_defaults(func=_build)
+    parser.set_defaults(func=_build, options_parser=parser)
+    record_explicit_options(parser)
 
 
 def _default_output(args: argparse.Namespace) -> Path:
@@ -93,6 +107,9 @@ def _build(args: argparse.Namespace) -> int:
     from relink.app import AppSpec, BuildRequest, build_onefile
     from relink.support import StepReporter
 
+    config = apply_tool_config(args, args.options_parser, Path.cwd())
+    if config is not None and not (args.quiet or args.json):
+        print(f"relink: options from [tool.relink] in {config}", file=sys.stderr)
     app = AppSpec(args.app, entry=args.entry, includes=tuple(args.include)) if args.app else None
     stdlib = args.stdlib if args.stdlib in ("auto", "full") else tuple(n for n in args.stdlib.split(",") if n)
     excludes = tuple(n for value in args.exclude for n in value.split(",") if n)

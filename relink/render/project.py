@@ -114,6 +114,9 @@ def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path
         compiler, "-c", *plan.inittab_cflags, "-I", str(python_dir / plan.include_dir), str(source),
         "-o", str(output),
     ]
+    from relink.support.runner import announce
+
+    announce(command)
     try:
         result = run_tool(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:

@@ -4,6 +4,8 @@ The cache root is `$RELINK_CACHE_DIR`, else `$XDG_CACHE_HOME/relink`, else `~/.c
 is a directory that is built under a temporary name beside its final place and renamed into place only
 when complete, under a file lock, so concurrent runs never see or trust a half-written entry; what a killed
 run leaves (staging folders, scratch folders) is swept by the next run that can prove it stale.
+A process that uses the cache holds a shared lock on `<root>/.in-use.lock` until it exits, so `relink cache
+prune|clean` (which lock it exclusively, `cache_manage`) never remove files from under it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,24 +23,57 @@ from filelock import FileLock
 
 from relink.errors import RelinkError
 
-__all__ = ["cache_root", "entry_lock", "staging_dir", "scratch_dir", "publish_dir", "atomic_write_bytes", "sha256_file"]
+__all__ = ["cache_location", "cache_root", "touch_entry", "entry_lock", "staging_dir", "scratch_dir", "publish_dir",
+           "atomic_write_bytes", "sha256_file"]
+
+
+# Cache roots this process holds a shared lock on (a root -> the open lock file), kept until exit.
+_IN_USE: dict[Path, int] = {}
+
+
+def cache_location() -> Path:
+    """Where the cache is, without creating or locking it."""
+    explicit = os.environ.get("RELINK_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "relink"
+
+
+def _hold_shared(root: Path) -> None:
+    """Take the shared `.in-use.lock` lock of `root` for the rest of the process (waits while it is cleaned)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; pruning there does not wait for other processes
+        return
+    fd = os.open(root / ".in-use.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"relink: waiting while {root} is being pruned or cleaned…", file=sys.stderr, flush=True)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    _IN_USE[root] = fd
 
 
 def cache_root() -> Path:
-    explicit = os.environ.get("RELINK_CACHE_DIR")
-    if explicit:
-        root = Path(explicit)
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = Path(base) / "relink"
+    """The cache folder, created and marked in use by this process (see the module docstring)."""
+    root = cache_location()
     try:
         root.mkdir(parents=True, exist_ok=True)
         if not os.access(root, os.W_OK | os.X_OK):
             raise PermissionError(13, "not writable")
+        if root not in _IN_USE:
+            _hold_shared(root)
     except OSError as error:
         raise RelinkError(f"{root}: relink's cache folder cannot be used ({error.strerror}): set "
                           "RELINK_CACHE_DIR to a writable folder") from None
     return root
+
+
+def touch_entry(entry: Path) -> None:
+    """Mark a reused entry as used now (what `relink cache prune` measures idleness by)."""
+    with contextlib.suppress(OSError):
+        os.utime(entry)
 
 
 def entry_lock(entry: Path) -> FileLock:

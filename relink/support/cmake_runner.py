@@ -7,14 +7,13 @@ versions; their binaries are located through the packages themselves, not PATH.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import ninja
 
 import cmake
 from relink.errors import ExitCode, RelinkError
-from relink.support.processes import run_tool
+from relink.support.runner import run_logged
 
 __all__ = ["cmake_executable", "ninja_executable", "configure_and_build"]
 
@@ -28,10 +27,11 @@ def ninja_executable() -> Path:
 
 
 def configure_and_build(source_dir: Path, build_dir: Path, log: Path, *, definitions: dict[str, str] | None = None,
-                        toolchain_file: Path | None = None) -> str:
+                        toolchain_file: Path | None = None, quiet: bool = True) -> str:
     """Configure `source_dir` into `build_dir` with Ninja and build it; returns the build's output.
 
-    Both steps append to `log`; a failure raises one line naming the step and the log.
+    Both steps append to `log`; a failure raises one line naming the step and the log. Unless `quiet`, a
+    status line follows each step (ninja's `[x/y]` while building).
     """
     build_dir.mkdir(parents=True, exist_ok=True)
     args = [str(cmake_executable()), "-S", str(source_dir), "-B", str(build_dir), "-G", "Ninja",
@@ -41,16 +41,12 @@ def configure_and_build(source_dir: Path, build_dir: Path, log: Path, *, definit
     args += [f"-D{k}={v}" for k, v in sorted((definitions or {}).items())]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        # Ninja directly rather than `cmake --build`: it is then relink's child, so run_tool's group and
+        # Ninja directly rather than `cmake --build`: it is then relink's child, so the tool's process group and
         # parent-death signals reach it, and it passes them on to the compilers and linkers it runs.
         for label, argv in (("cmake configure", args), ("cmake build", [str(ninja_executable()), "-C",
                                                                           str(build_dir)])):
-            out.write(f"$ {' '.join(argv)}\n")
-            out.flush()
-            result = run_tool(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "NINJA_STATUS": "[%f/%t] "})
-            out.write(result.stdout)
-            if result.returncode != 0:
-                raise RelinkError(f"{label} of {source_dir} failed (exit {result.returncode}): read {log}",
+            returncode = run_logged(argv, out, label, env={**os.environ, "NINJA_STATUS": "[%f/%t] "}, quiet=quiet)
+            if returncode != 0:
+                raise RelinkError(f"{label} of {source_dir} failed (exit {returncode}): read {log}",
                                   ExitCode.BUILD_FAILED)
     return log.read_text()

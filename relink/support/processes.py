@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-__all__ = ["run_tool"]
+__all__ = ["end_tool", "run_tool", "start_tool"]
 
 _PR_SET_PDEATHSIG = 1
 _GRACE_SECONDS = 5
@@ -43,11 +43,22 @@ def _end_group(process: subprocess.Popen) -> None:
             continue
 
 
+def start_tool(argv: Sequence[str], **options: object) -> subprocess.Popen:
+    """`subprocess.Popen(argv, **options)` in its own process group, with the parent-death signal; a caller
+    that stops waiting for it (an exception) must `end_tool` it."""
+    extra = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
+    return subprocess.Popen(list(argv), start_new_session=True, **extra, **options)  # type: ignore[arg-type]
+
+
+def end_tool(process: subprocess.Popen) -> None:
+    """Stop a tool from `start_tool` and everything it started: SIGTERM, then SIGKILL after a grace period."""
+    _end_group(process)
+
+
 def run_tool(argv: Sequence[str], **options: object) -> subprocess.CompletedProcess:
     """`subprocess.run(argv, **options)` (no `check`, no `timeout`) in its own process group, ended with
     relink: an exception while waiting (KeyboardInterrupt included) stops the whole group first."""
-    extra = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
-    process = subprocess.Popen(list(argv), start_new_session=True, **extra, **options)  # type: ignore[arg-type]
+    process = start_tool(argv, **options)
     try:
         stdout, stderr = process.communicate()
     except BaseException:

@@ -65,6 +65,9 @@ def _run_version(command: str, args: list[str], role: str) -> tuple[str, str]:
     if path is None:
         hint = "install it (bash toolchain/setup.sh installs the pinned LLVM) or pass its full path"
         raise RelinkError(f"{role} '{command}' not found on PATH: {hint}", ExitCode.TOOLCHAIN)
+    from relink.support.runner import announce
+
+    announce([path, *args])
     try:
         result = subprocess.run(
             [path, *args], capture_output=True, text=True, errors="replace", timeout=_TIMEOUT,

@@ -26,7 +26,16 @@ from pathlib import Path
 
 from relink.distribution import OBJECT_SUFFIXES, Distribution, distribution_identity, open_distribution
 from relink.errors import ExitCode, RelinkError
-from relink.support import atomic_write_bytes, cache_root, entry_lock, publish_dir, run_tool, staging_dir
+from relink.support import (
+    LiveStatus,
+    announce,
+    atomic_write_bytes,
+    cache_root,
+    entry_lock,
+    publish_dir,
+    run_tool,
+    staging_dir,
+)
 from relink.toolchain.consumer import Consumer, detect_cc
 from relink.toolchain.objects import ARCHIVE, BITCODE, COFF, ELF, MACHO, iter_archive_members, llvm_major, sniff_file
 from relink.toolchain.pin import pinned_toolchain
@@ -124,6 +133,7 @@ def _extract_members(archive: Path, into: Path) -> list[Path]:
 
 
 def _compile(command: list[str], name: Path) -> None:
+    announce(command)
     result = run_tool(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
@@ -208,8 +218,10 @@ def lower_tree(
                 for src, out in plan.compiles.values()
             ]
             try:
-                for future in futures:
-                    future.result()
+                with LiveStatus("lowering") as status:
+                    for done, future in enumerate(futures, 1):
+                        future.result()
+                        status.update(f"[{done}/{len(futures)}]")
             except BaseException:
                 for future in futures:  # stop queued compiles; running ones finish
                     future.cancel()

@@ -24,7 +24,7 @@ from relink.distribution.srcbuild.layout import assemble_distribution
 from relink.distribution.srcbuild.package import archive_name, write_archive
 from relink.distribution.srcbuild.source import SourceTarball, debian_source, inspect_source, unpack_source
 from relink.errors import ExitCode, RelinkError
-from relink.support import cache_root, entry_lock, publish_dir, run_tool, scratch_dir, staging_dir
+from relink.support import cache_root, entry_lock, publish_dir, scratch_dir, staging_dir
 from relink.toolchain import find_pinned_tool, pinned_toolchain
 
 __all__ = ["BuildOptions", "build_distribution", "default_distribution", "BUILDER_REVISION"]
@@ -172,10 +172,12 @@ def _compile(source: SourceTarball, options: BuildOptions, tools: dict[str, str]
 
 
 def _run_step(label: str, argv: list[str], cwd: Path, log: Path, quiet: bool, env: dict[str, str] | None = None) -> None:
+    from relink.support.runner import run_logged
+
     _progress(quiet, f"{label} (log: {log})")
     started = time.monotonic()
     with log.open("w") as out:
-        result = run_tool(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    if result.returncode != 0:
-        raise RelinkError(f"{label} failed (exit {result.returncode}): read {log}", ExitCode.BUILD_FAILED)
+        returncode = run_logged(argv, out, label, cwd=cwd, env={**os.environ, **(env or {})}, quiet=quiet)
+    if returncode != 0:
+        raise RelinkError(f"{label} failed (exit {returncode}): read {log}", ExitCode.BUILD_FAILED)
     _progress(quiet, f"{label}: done in {time.monotonic() - started:.0f} s")
