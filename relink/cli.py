@@ -93,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
             return int(ExitCode.OK)
         print(f"relink: error: {_one_line(_describe_os_error(error))}", file=sys.stderr)
         return int(ExitCode.INVALID_INPUT)
+    finally:
+        # The command is over: it no longer uses the cache (matters when main() runs inside another program).
+        cache = sys.modules.get("relink.support.cache")
+        if cache is not None:
+            cache.release_cache_locks()
 
 
 def _describe_os_error(error: OSError) -> str:

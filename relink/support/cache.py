@@ -4,8 +4,9 @@ The cache root is `$RELINK_CACHE_DIR`, else `$XDG_CACHE_HOME/relink`, else `~/.c
 is a directory that is built under a temporary name beside its final place and renamed into place only
 when complete, under a file lock, so concurrent runs never see or trust a half-written entry; what a killed
 run leaves (staging folders, scratch folders) is swept by the next run that can prove it stale.
-A process that uses the cache holds a shared lock on `<root>/.in-use.lock` until it exits, so `relink cache
-prune|clean` (which lock it exclusively, `cache_manage`) never remove files from under it.
+A process that uses the cache holds a shared lock on `<root>/.in-use.lock` until it exits (a `relink`
+command: until it returns), so `relink cache prune|clean` (which lock it exclusively, `cache_manage`) never
+remove files from under it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from filelock import FileLock
 
 from relink.errors import RelinkError
 
-__all__ = ["cache_location", "cache_root", "touch_entry", "entry_lock", "staging_dir", "scratch_dir", "publish_dir",
+__all__ = ["cache_location", "cache_root", "release_cache_locks", "touch_entry", "entry_lock", "staging_dir", "scratch_dir", "publish_dir",
            "atomic_write_bytes", "sha256_file"]
 
 
@@ -46,13 +47,23 @@ def _hold_shared(root: Path) -> None:
         import fcntl
     except ImportError:  # Windows: no flock; pruning there does not wait for other processes
         return
-    fd = os.open(root / ".in-use.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(root / ".in-use.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # e.g. no inode left: the command can still run, only without the clean-out guard
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         print(f"relink: waiting while {root} is being pruned or cleaned…", file=sys.stderr, flush=True)
         fcntl.flock(fd, fcntl.LOCK_SH)
     _IN_USE[root] = fd
+
+
+def release_cache_locks() -> None:
+    """Give up this process's shared locks (the CLI does when a command returns; a later `cache_root`
+    takes them again)."""
+    while _IN_USE:
+        os.close(_IN_USE.popitem()[1])
 
 
 def cache_root() -> Path:
