@@ -34,13 +34,13 @@ def _resolve(folder: Path, *argv: str):
 def test_keys_fill_what_the_command_line_leaves_out(tmp_path: Path) -> None:
     folder = _project(tmp_path / "p", 'app = "src/tool.py"\nextensions = ["minimal", "+_json"]\n'
                                       'include = ["vendor", "more"]\nexclude = ["unittest"]\noutput = "dist/tool"\n'
-                                      'no-copyleft = true\noptimize = 2\ndist = "3.12"\n')
+                                      'no-copyleft = true\noptimize = 2\ndist = "3.12"\nglibc = "2.28"\n')
     args, config = _resolve(folder)
     assert config == folder / "pyproject.toml"
     assert args.app == folder / "src/tool.py" and args.output == folder / "dist/tool"
     assert args.extensions == "minimal,+_json" and args.no_copyleft is True and args.optimize == 2
     assert args.include == [folder / "vendor", folder / "more"] and args.exclude == ["unittest"]
-    assert args.dist == "3.12"
+    assert args.dist == "3.12" and args.glibc == "2.28"
     args, _ = _resolve(folder, "--extensions", "auto", "--include", "other", "-o", "x", "cpython-3.13")
     assert args.extensions == "auto" and args.include == [Path("other")] and args.output == Path("x")
     assert args.dist == "cpython-3.13" and args.exclude == ["unittest"]
