@@ -45,9 +45,10 @@ def _build(plan: LinkPlan, dist: Distribution, where: Path) -> tuple[Path, float
     return build / "python", time.monotonic() - started
 
 
-def _run(exe: Path, dist: Distribution, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _run(exe: Path, dist: Distribution, code: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": os.environ["PATH"], "PYTHONHOME": str(_home(dist)), **env}
-    return subprocess.run([str(exe), "-c", code], capture_output=True, text=True, env=environment, timeout=60)
+    return subprocess.run([str(exe), "-c", code, *args], capture_output=True, text=True, env=environment,
+                          timeout=60, encoding="utf-8")
 
 
 def _check_runs_as_planned(exe: Path, dist: Distribution, plan: LinkPlan) -> None:
@@ -124,6 +125,9 @@ def test_gnu_link_args_link_a_working_interpreter(elf_archive: Path, tmp_path: P
     subprocess.run([clang, "-fuse-ld=lld", str(tmp_path / "main.o"), f"@{tmp_path / 'link.rsp'}",
                     "-o", str(tmp_path / "python")], check=True)
     assert _run(tmp_path / "python", dist, "import math; print(math.factorial(5))").stdout == "120\n"
+    # The generated main.c pre-initialises like `python`: without LANG the C locale is coerced to UTF-8.
+    text = _run(tmp_path / "python", dist, "import sys; print('é', sys.flags.utf8_mode, sys.argv[1:])", "hé")
+    assert (text.returncode, text.stdout) == (0, "é 1 ['hé']\n"), text.stderr
 
 
 def test_thinlto_build_from_bitcode(lto_archive: Path, tmp_path: Path) -> None:
