@@ -1,22 +1,31 @@
 /* relink single-file launcher.
  *
  * The executable carries its Python code as a zip appended to itself (zipimport skips the leading
- * machine code). The interpreter is isolated: its only module search path is this file, so nothing on
- * the machine it runs on (PYTHONPATH, site-packages, a stdlib elsewhere) is ever read.
+ * machine code), so the embedded stdlib is always this file; the rest is configured like the stock
+ * interpreter (PyConfig_InitPythonConfig): locale coercion and UTF-8 mode (PEP 538/540), signal handlers.
  *
- * If the zip's comment is "RELINK-APP", the embedded __main__ is the program and every argument is the
- * app's; otherwise the file behaves as a normal `python` (-c, -m, script.py, REPL).
+ * Two modes, chosen by the zip's comment:
+ * - "RELINK-APP": the embedded __main__ is the program and every argument is the app's. Like
+ *   `python -I -S app.py`: no PYTHON* variable, site-packages or folder of the machine is read.
+ *   sys.executable is this file, and a child started as sys.executable (subprocess, multiprocessing
+ *   spawn/forkserver) runs as the interpreter, not the app: the app exports RELINK_INTERPRETER=<this
+ *   file> and a launcher whose argv[0] and RELINK_INTERPRETER both name it behaves as a plain python.
+ * - otherwise, or in such a child: a plain `python` (-c, -m, script.py, REPL, -E -I -S -X, PYTHONPATH,
+ *   site-packages and .pth files under the prefix, venvs), whose stdlib is the embedded zip.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char APP_MARKER[] = "RELINK-APP";
+static const char INTERPRETER_ENV[] = "RELINK_INTERPRETER";
 
 /* True if the file ends with the app marker (the zip comment is the file's last bytes). */
 static int ends_with_app_marker(const char *path) {
@@ -64,6 +73,182 @@ static int fail(PyConfig *config, PyStatus status) {
     return 1; /* not reached */
 }
 
+/* The prefix of an installed python: the folder above the one holding the executable (PREFIX/bin/python),
+ * so site-packages is PREFIX/lib/pythonX.Y/site-packages, as for the stock interpreter. */
+static PyStatus set_prefix(PyConfig *config, const char *exe) {
+    char prefix[PATH_MAX];
+    snprintf(prefix, sizeof(prefix), "%s", exe);
+    for (int level = 0; level < 2; level++) {
+        char *slash = strrchr(prefix, '/');
+        if (slash == NULL) break;
+        *slash = '\0';
+    }
+    if (prefix[0] == '\0') strcpy(prefix, "/");
+    PyStatus status = PyConfig_SetBytesString(config, &config->prefix, prefix);
+    if (PyStatus_Exception(status)) return status;
+    return PyConfig_SetBytesString(config, &config->exec_prefix, prefix);
+}
+
+/* sys.path without a stdlib on disk: PYTHONPATH's entries (unless -E/-I), then this file. */
+static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w) {
+    PyStatus status;
+    config->module_search_paths_set = 1;
+    if (config->use_environment && config->pythonpath_env != NULL && config->pythonpath_env[0] != L'\0') {
+        char cwd_bytes[PATH_MAX];
+        wchar_t *cwd = Py_DecodeLocale(getcwd(cwd_bytes, sizeof(cwd_bytes)) ? cwd_bytes : "", NULL);
+        if (cwd == NULL) return PyStatus_NoMemory();
+        const wchar_t *entry = config->pythonpath_env;
+        while (1) {
+            const wchar_t *end = wcschr(entry, L':');
+            size_t len = end ? (size_t)(end - entry) : wcslen(entry);
+            /* Relative entries (and empty ones: the current folder) are made absolute, as getpath does. */
+            size_t size = wcslen(cwd) + len + 2;
+            wchar_t *path = PyMem_RawMalloc(size * sizeof(wchar_t));
+            if (path == NULL) {
+                PyMem_RawFree(cwd);
+                return PyStatus_NoMemory();
+            }
+            if (len > 0 && entry[0] == L'/') {
+                swprintf(path, size, L"%.*ls", (int)len, entry);
+            } else if (len == 0) {
+                swprintf(path, size, L"%ls", cwd);
+            } else {
+                swprintf(path, size, L"%ls/%.*ls", cwd, (int)len, entry);
+            }
+            status = PyWideStringList_Append(&config->module_search_paths, path);
+            PyMem_RawFree(path);
+            if (PyStatus_Exception(status) || end == NULL) break;
+            entry = end + 1;
+        }
+        PyMem_RawFree(cwd);
+        if (PyStatus_Exception(status)) return status;
+    }
+    return PyWideStringList_Append(&config->module_search_paths, exe_w);
+}
+
+/* Prefix and search path; after pre-initialisation, so paths decode as Python will encode them. */
+static PyStatus set_paths(PyConfig *config, const char *exe) {
+    PyStatus status = set_prefix(config, exe);
+    if (PyStatus_Exception(status)) return status;
+    wchar_t *exe_w = Py_DecodeLocale(exe, NULL);
+    if (exe_w == NULL) return PyStatus_Error("cannot decode the executable's path");
+    status = set_search_path(config, exe_w);
+    PyMem_RawFree(exe_w);
+    return status;
+}
+
+static int run_interpreter(const char *exe, int argc, char **argv) {
+    PyStatus status;
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    /* Parse the command line and the environment first: -E/-I decide whether PYTHONPATH counts.
+     * sys.executable is left to the path calculation (argv[0], PATH), so a venv's bin/python is
+     * recognised as such. The stdlib never comes from the prefix: no warning about a missing one. */
+    config.pathconfig_warnings = 0;
+    status = PyConfig_SetBytesArgv(&config, argc, argv);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    status = PyConfig_Read(&config);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    status = set_paths(&config, exe);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    PyConfig_Clear(&config);
+    return Py_RunMain();
+}
+
+/* With sources embedded (`relink build --embed-source`), uncaught exceptions are printed by the
+ * traceback module, which reads source lines through the zip's loader; the built-in printer only opens
+ * files on disk. Returns -1 with an exception set on failure. */
+static int install_source_excepthook(PyObject *importer) {
+    PyObject *source = PyObject_CallMethod(importer, "get_source", "s", "__main__");
+    if (source == NULL) return -1;
+    int embedded = source != Py_None;
+    Py_DECREF(source);
+    if (!embedded) return 0;
+    PyObject *traceback = PyImport_ImportModule("traceback");
+    if (traceback == NULL) return -1;
+    PyObject *printer = PyObject_GetAttrString(traceback, "print_exception");
+    Py_DECREF(traceback);
+    if (printer == NULL) return -1;
+    int result = PySys_SetObject("excepthook", printer);
+    Py_DECREF(printer);
+    return result;
+}
+
+/* Run the zip's __main__ in the __main__ module, as `python script.py` runs a script: no runpy frames
+ * in tracebacks, __spec__ None and __file__ this file (so multiprocessing's spawn re-runs it as
+ * __mp_main__ with runpy.run_path). Returns the exit status; SystemExit exits from PyErr_Print. */
+static int run_app_main(const char *exe) {
+    int exitcode = 0, interrupted = 0;
+    PyObject *main_module = PyImport_AddModule("__main__"); /* borrowed */
+    PyObject *globals = main_module ? PyModule_GetDict(main_module) : NULL;
+    PyObject *zipimport = NULL, *importer = NULL, *code = NULL, *file = NULL, *result = NULL;
+    if (globals == NULL) goto error;
+    zipimport = PyImport_ImportModule("zipimport");
+    if (zipimport == NULL) goto error;
+    importer = PyObject_CallMethod(zipimport, "zipimporter", "s", exe);
+    if (importer == NULL) goto error;
+    code = PyObject_CallMethod(importer, "get_code", "s", "__main__");
+    if (code == NULL) goto error;
+    file = PyUnicode_DecodeFSDefault(exe);
+    if (file == NULL || PyDict_SetItemString(globals, "__file__", file) < 0 ||
+        PyDict_SetItemString(globals, "__loader__", importer) < 0 ||
+        PyDict_SetItemString(globals, "__cached__", Py_None) < 0)
+        goto error;
+    if (install_source_excepthook(importer) < 0) goto error;
+    result = PyEval_EvalCode(code, globals, globals);
+    if (result == NULL) goto error;
+    goto done;
+error:
+    interrupted = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+    PyErr_Print();
+    exitcode = 1;
+done:
+    Py_XDECREF(result);
+    Py_XDECREF(file);
+    Py_XDECREF(code);
+    Py_XDECREF(importer);
+    Py_XDECREF(zipimport);
+    if (Py_FinalizeEx() < 0) exitcode = 120;
+    if (interrupted) {
+        /* Like the stock interpreter: die of SIGINT so the calling shell knows about the Ctrl-C. */
+        signal(SIGINT, SIG_DFL);
+        kill(getpid(), SIGINT);
+        exitcode = 128 + SIGINT;
+    }
+    return exitcode;
+}
+
+static int run_app(const char *exe, int argc, char **argv) {
+    PyStatus status;
+    PyConfig config;
+    /* Children started as sys.executable run the interpreter (see the header comment). */
+    if (setenv(INTERPRETER_ENV, exe, 1) != 0) {
+        fprintf(stderr, "%s: cannot set %s\n", argv[0], INTERPRETER_ENV);
+        return 1;
+    }
+    PyConfig_InitPythonConfig(&config);
+    config.isolated = 1; /* -I: also keeps PYTHONUTF8 & co from changing the app's text handling */
+    config.use_environment = 0;
+    config.user_site_directory = 0;
+    config.safe_path = 1;
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    config.parse_argv = 0; /* every argument is the app's */
+    config.pathconfig_warnings = 0;
+    status = PyConfig_SetBytesArgv(&config, argc, argv);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    status = PyConfig_SetBytesString(&config, &config.executable, exe);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    status = set_paths(&config, exe);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status)) return fail(&config, status);
+    PyConfig_Clear(&config);
+    return run_app_main(exe);
+}
+
 int main(int argc, char **argv) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -73,49 +258,13 @@ int main(int argc, char **argv) {
     }
     exe[n] = '\0';
     int app = ends_with_app_marker(exe);
-
     if (PyImport_AppendInittab("_relink_dl", PyInit__relink_dl) != 0) {
         fprintf(stderr, "%s: cannot register _relink_dl\n", argv[0]);
         return 1;
     }
-
-    PyStatus status;
-    PyConfig config;
-    PyConfig_InitIsolatedConfig(&config);
-    config.site_import = 0;
-    config.user_site_directory = 0;
-    config.write_bytecode = 0;
-    /* Isolated configs do not parse the command line; a plain interpreter must (-c, -m, …). */
-    config.parse_argv = app ? 0 : 1;
-
-    wchar_t *exe_w = Py_DecodeLocale(exe, NULL);
-    if (exe_w == NULL) {
-        fprintf(stderr, "%s: cannot decode its own path\n", argv[0]);
-        return 1;
+    if (app && argc > 0) {
+        const char *interpreter = getenv(INTERPRETER_ENV);
+        if (interpreter != NULL && strcmp(interpreter, exe) == 0 && strcmp(argv[0], exe) == 0) app = 0;
     }
-    config.module_search_paths_set = 1;
-    status = PyWideStringList_Append(&config.module_search_paths, exe_w);
-    if (PyStatus_Exception(status)) goto error;
-    /* A home that cannot exist: the path calculation must not go looking for a stdlib on disk. */
-    status = PyConfig_SetString(&config, &config.home, L"/nonexistent/relink-embedded");
-    if (PyStatus_Exception(status)) goto error;
-    status = PyConfig_SetString(&config, &config.executable, exe_w);
-    if (PyStatus_Exception(status)) goto error;
-    if (app) {
-        /* Running the file itself runs the zip's __main__, like `python app.pyz`. */
-        status = PyConfig_SetString(&config, &config.run_filename, exe_w);
-        if (PyStatus_Exception(status)) goto error;
-    }
-    status = PyConfig_SetBytesArgv(&config, argc, argv);
-    if (PyStatus_Exception(status)) goto error;
-
-    status = Py_InitializeFromConfig(&config);
-    if (PyStatus_Exception(status)) goto error;
-    PyConfig_Clear(&config);
-    PyMem_RawFree(exe_w);
-    return Py_RunMain();
-
-error:
-    PyMem_RawFree(exe_w);
-    return fail(&config, status);
+    return app ? run_app(exe, argc, argv) : run_interpreter(exe, argc, argv);
 }

@@ -60,6 +60,7 @@ class BuildRequest:
     stdlib: str | tuple[str, ...] = "auto"   # "auto", "full" or explicit module names
     excludes: tuple[str, ...] = ()
     optimize: int = 0
+    embed_source: bool = False               # .py beside .pyc: tracebacks with source lines, inspect.getsource
     no_copyleft: bool = False
     no_libraries: bool = False
     export_dynamic: bool = False
@@ -162,8 +163,10 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                                   list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize),
                                   foreign=foreign,
                                   builtin_names=sorted(dist.metadata.build_info.extensions) if foreign else None,
-                                  target=wheel_target(dist), strict=request.strict)
-        pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize)
+                                  target=wheel_target(dist), strict=request.strict,
+                                  embed_source=request.embed_source)
+        pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize,
+                               embed_source=request.embed_source)
         record["detail"] = f"{len(pycs)} files"
     for warning in payload.warnings:
         reporter.note(f"warning: {warning}")

@@ -35,9 +35,22 @@ __all__ = [
 
 # The zip comment that tells the launcher to run the embedded `__main__` with all arguments as the app's.
 APP_MARKER = b"RELINK-APP"
-# Stdlib packages never embedded: tests, GUI, installers, and tools that do not work from a zip.
-STDLIB_SKIP = frozenset({"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages",
-                         "__pycache__", "lib-dynload", "venv", "turtle", "__phello__", "__hello__"})
+# Stdlib packages never embedded: tests, GUI, and tools that do not work from a zip.
+STDLIB_SKIP = frozenset({"test", "idlelib", "tkinter", "turtledemo", "lib2to3", "site-packages",
+                         "__pycache__", "lib-dynload", "turtle", "__phello__", "__hello__"})
+# Stdlib data files embedded with their package (read through importlib.resources): ensurepip's bundled
+# pip and setuptools wheels, so `python -m venv` makes an environment with pip, as the stock interpreter does.
+STDLIB_DATA = {"ensurepip": ("_bundled/*.whl",)}
+# Stdlib modules imported inside functions that a feature needs at run time: reaching the key embeds them.
+# multiprocessing picks its start method's modules when a process starts, and a spawn/forkserver child
+# (the interpreter, see the launcher) imports them by name; ProcessPoolExecutor is a lazy attribute.
+STDLIB_RUNTIME_IMPORTS = {
+    "multiprocessing": tuple(f"multiprocessing.{name}" for name in (
+        "connection", "context", "forkserver", "heap", "managers", "pool", "popen_fork", "popen_forkserver",
+        "popen_spawn_posix", "process", "queues", "reduction", "resource_sharer", "resource_tracker", "spawn",
+        "synchronize", "util")) + ("subprocess", "runpy", "pkgutil"),
+    "concurrent.futures": ("concurrent.futures.process", "concurrent.futures.thread"),
+}
 # What any embedded interpreter needs at start-up beyond the frozen modules: codecs and runpy's imports.
 STARTUP_MODULES = ("encodings", "runpy")
 # The codecs `auto` embeds (the rest of encodings/ only with `--stdlib full` or when the app imports them):
@@ -106,6 +119,12 @@ class PayloadModule:
         return self.arcname[:-1] if self.origin == "stdlib" else self.source.name
 
     @property
+    def source_arcname(self) -> str:
+        """Where its source goes with `--embed-source` (zipimport's get_source looks there), and the file
+        name its code reports in tracebacks: relative, never the build machine's path."""
+        return self.arcname[:-1]
+
+    @property
     def arcname(self) -> str:
         parts = self.name.split(".")
         return "/".join(parts + ["__init__.pyc"]) if self.package else "/".join(parts) + ".pyc"
@@ -161,8 +180,8 @@ def _stdlib_modules(stdlib: Path) -> list[PayloadModule]:
             continue
         package = rel.name == "__init__.py"
         parts = rel.parts[:-1] if package else (*rel.parts[:-1], rel.stem)
-        # _sysconfigdata__linux_x86_64-linux-gnu is imported by that name, dash and all.
-        if not all(p.isidentifier() for p in parts) and not parts[0].startswith("_sysconfigdata_"):
+        # Names that are not identifiers are still importable by name: `_sysconfigdata__linux_x86_64-linux-gnu`.
+        if not all(p and "." not in p for p in parts):
             continue
         modules.append(PayloadModule(".".join(parts), path, package, "stdlib"))
     return modules
@@ -171,9 +190,12 @@ def _stdlib_modules(stdlib: Path) -> list[PayloadModule]:
 def _generated_main(entry: str) -> str:
     """A `__main__` that runs `package.module` as a script, or calls `package.module:function`."""
     module, _, function = entry.partition(":")
+    # Guarded: a multiprocessing spawn child re-runs __main__ as __mp_main__, which must not start the app.
     if function:
-        return f"import sys\nfrom {module} import {function} as _entry\nsys.exit(_entry())\n"
-    return f"import runpy\nrunpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
+        return (f"import sys\nfrom {module} import {function} as _entry\n"
+                f"if __name__ == '__main__':\n    sys.exit(_entry())\n")
+    return (f"import runpy\nif __name__ == '__main__':\n"
+            f"    runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n")
 
 
 def _check_entry(app: AppSpec, found: dict[str, dict]) -> None:
@@ -218,23 +240,25 @@ def _app_roots(app: AppSpec | None) -> list[Path]:
 def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode: str | list[str],
                     excludes: list[str], *, pyc_cache: Path | None = None, foreign: bool = False,
                     builtin_names: list[str] | None = None, target: WheelTarget | None = None,
-                    strict: bool = False) -> Payload:
+                    strict: bool = False, embed_source: bool = False) -> Payload:
     """The modules to embed. `stdlib_mode` is "auto", "full" or a list of stdlib module names.
     `pyc_cache` (see `stdlib_pyc_cache`) lets the scan reuse earlier builds' stdlib bytecode. `foreign`:
     `python` is not the distribution's own interpreter (same bytecode, another build), so the scan
     searches the distribution's stdlib only, and `builtin_names` (its extensions) say what may be builtin.
     `target` is what native modules' wheels must fit (None: not checked). With `strict`, an import
-    nothing provides is an error rather than a warning."""
+    nothing provides is an error rather than a warning. `embed_source`: the launcher then prints
+    tracebacks with the traceback module, which is embedded."""
     if app is not None:
         check_app(app)
     roots = _app_roots(app)
 
-    scan_modules = list(STARTUP_MODULES)
+    scan_modules = list(STARTUP_MODULES) + (["traceback"] if embed_source else [])
     if stdlib_mode not in ("auto", "full"):
         scan_modules += list(stdlib_mode)
     request = {"job": "scan", "stdlib": str(stdlib.resolve()) + "/", "path": [str(r) for r in roots],
                "excludes": excludes, "pyc_cache": str(pyc_cache) if pyc_cache else None, "scripts": [],
-               "modules": scan_modules, "foreign_interpreter": foreign, "builtin_names": builtin_names}
+               "modules": scan_modules, "foreign_interpreter": foreign, "builtin_names": builtin_names,
+               "runtime_imports": {key: list(names) for key, names in STDLIB_RUNTIME_IMPORTS.items()}}
     if app is not None:
         if app.is_script:
             request["scripts"] = [str(app.path)]
@@ -279,6 +303,10 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         chosen.append(PayloadModule(DATAFILES_MODULE, _DATAFILES, False, "app", _DATAFILES.parent))
     warnings = _unresolved_warnings(scan["unresolved"], app, excludes, strict)
     warnings += [f"{e['file']}:{e['line']}: SyntaxError: {e['message']} (module left out)" for e in scan["skipped"]]
+    chosen_names = {m.name for m in chosen}
+    data.update({f"{package}/{path.relative_to(stdlib / package).as_posix()}": path
+                 for package, patterns in STDLIB_DATA.items() if package in chosen_names
+                 for pattern in patterns for path in sorted((stdlib / package).glob(pattern))})
     return Payload(
         modules=tuple(sorted(chosen + app_modules, key=lambda m: m.arcname)),
         main_script=app.path if app is not None and app.is_script else None,
@@ -473,10 +501,12 @@ def stdlib_pyc_cache(dist_key: str, optimize: int) -> Path:
     return cache_root() / "pyc" / f"{dist_key}-O{optimize}"
 
 
-def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: int = 0) -> dict[str, bytes]:
+def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: int = 0,
+                    embed_source: bool = False) -> dict[str, bytes]:
     """Zip member -> bytes: .pyc for every module, then the data files, dist-info and native modules as
-    they are. Stdlib bytecode is cached per distribution by path; the app's and its dependencies' by the
-    content of the source and the name tracebacks show, so unchanged packages are not compiled again."""
+    they are, and with `embed_source` every module's source (for tracebacks, inspect). Stdlib bytecode is
+    cached per distribution by path; the app's and its dependencies' by the content of the source and the
+    name tracebacks show, so unchanged packages are not compiled again."""
     stdlib_cache = stdlib_pyc_cache(dist_key, optimize)
     app_cache = stdlib_cache.with_name(stdlib_cache.name + "-app")
     result: dict[str, bytes] = {}
@@ -509,8 +539,13 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
         _compile(python, items, optimize)  # each file written to a partial name and renamed: safe to share
         for member, target in targets.items():
             result[member] = target.read_bytes()
+        if embed_source and main is not None:
+            result["__main__.py"] = main.read_bytes()
     for member, path in payload.data.items():
         result.setdefault(member, path.read_bytes())
+    if embed_source:
+        for module in payload.modules:
+            result.setdefault(module.source_arcname, module.source.read_bytes())
     return result
 
 

@@ -169,6 +169,8 @@ def scan(request):
             finder.import_hook(name)
         except ImportError:
             pass  # reported by the caller as a missing entry module
+    for key, names in request.get("runtime_imports", {}).items():  # the caller's run-time imports too
+        RUNTIME_IMPORTS.setdefault(key, []).extend(names)
     finder.optional_phase = True
     reached = set(finder.modules)
     _follow(finder, request["stdlib"], request.get("whole_packages", True), _distribution_siblings(request["path"]),

@@ -68,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave a module (and its submodules) out; an error if the app itself imports it")
     parser.add_argument("--optimize", type=int, choices=(0, 1, 2), default=0,
                         help="bytecode optimization level (2 drops docstrings and asserts)")
+    parser.add_argument("--embed-source", action="store_true",
+                        help="embed the .py sources too: tracebacks show source lines, inspect.getsource and "
+                             "pydoc work (the payload about doubles)")
     parser.add_argument("--no-copyleft", action="store_true", help="leave out extensions under copyleft licenses")
     parser.add_argument("--no-libraries", action="store_true",
                         help="leave out extensions that link any library beyond the C runtime")
@@ -115,7 +118,8 @@ def _build(args: argparse.Namespace) -> int:
     excludes = tuple(n for value in args.exclude for n in value.split(",") if n)
     request = BuildRequest(
         output=args.output or _default_output(args), dist=args.dist, extensions=args.extensions, app=app,
-        stdlib=stdlib, excludes=excludes, optimize=args.optimize, no_copyleft=args.no_copyleft,
+        stdlib=stdlib, excludes=excludes, optimize=args.optimize, embed_source=args.embed_source,
+        no_copyleft=args.no_copyleft,
         no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
         fast_link=args.fast_link, glibc=args.glibc, python=args.python, strict=args.strict,
         skip_toolchain_check=args.skip_toolchain_check,
