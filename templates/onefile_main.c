@@ -73,31 +73,73 @@ static int fail(PyConfig *config, PyStatus status) {
     return 1; /* not reached */
 }
 
-/* The prefix of an installed python: the folder above the one holding the executable (PREFIX/bin/python),
- * so site-packages is PREFIX/lib/pythonX.Y/site-packages, as for the stock interpreter. */
-static PyStatus set_prefix(PyConfig *config, const char *exe) {
-    char prefix[PATH_MAX];
-    snprintf(prefix, sizeof(prefix), "%s", exe);
-    for (int level = 0; level < 2; level++) {
-        char *slash = strrchr(prefix, '/');
+/* Cut the last `levels` components off a path ("/a/b/c", 2 -> "/a"; never less than "/"). */
+static void parent_dir(char *path, int levels) {
+    for (int level = 0; level < levels; level++) {
+        char *slash = strrchr(path, '/');
         if (slash == NULL) break;
         *slash = '\0';
     }
-    if (prefix[0] == '\0') strcpy(prefix, "/");
+    if (path[0] == '\0') strcpy(path, "/");
+}
+
+/* A venv made with --copies holds a copy of this file: its pyvenv.cfg (beside or above the executable)
+ * names the base interpreter's folder in `home`. Returns 1 and that folder in `home`, or 0. */
+static int venv_home(const char *exe, char *home, size_t size) {
+    char cfg[PATH_MAX];
+    for (int levels = 1; levels <= 2; levels++) {
+        snprintf(cfg, sizeof(cfg), "%s", exe);
+        parent_dir(cfg, levels);
+        strncat(cfg, "/pyvenv.cfg", sizeof(cfg) - strlen(cfg) - 1);
+        FILE *f = fopen(cfg, "r");
+        if (f == NULL) continue;
+        char line[PATH_MAX + 32];
+        int found = 0;
+        while (!found && fgets(line, sizeof(line), f) != NULL) {
+            char *equal = strchr(line, '=');
+            if (equal == NULL) continue;
+            char *key = line, *end = equal;
+            while (*key == ' ' || *key == '\t') key++;
+            while (end > key && (end[-1] == ' ' || end[-1] == '\t')) end--;
+            if (end - key != 4 || strncmp(key, "home", 4) != 0) continue;
+            char *value = equal + 1;
+            while (*value == ' ' || *value == '\t') value++;
+            value[strcspn(value, "\r\n")] = '\0';
+            for (char *tail = value + strlen(value); tail > value && (tail[-1] == ' ' || tail[-1] == '\t'); ) *--tail = '\0';
+            snprintf(home, size, "%s", value);
+            found = 1;
+        }
+        fclose(f);
+        return found;
+    }
+    return 0;
+}
+
+/* The prefix of an installed python: the folder above the one holding the executable (PREFIX/bin/python),
+ * so site-packages is PREFIX/lib/pythonX.Y/site-packages, as for the stock interpreter. In a venv made of
+ * a copy, the base interpreter's prefix (site.py then makes the venv sys.prefix, as usual). */
+static PyStatus set_prefix(PyConfig *config, const char *exe, int venv) {
+    char prefix[PATH_MAX];
+    if (venv && venv_home(exe, prefix, sizeof(prefix))) {
+        parent_dir(prefix, 1);
+    } else {
+        snprintf(prefix, sizeof(prefix), "%s", exe);
+        parent_dir(prefix, 2);
+    }
     PyStatus status = PyConfig_SetBytesString(config, &config->prefix, prefix);
     if (PyStatus_Exception(status)) return status;
     return PyConfig_SetBytesString(config, &config->exec_prefix, prefix);
 }
 
-/* sys.path without a stdlib on disk: PYTHONPATH's entries (unless -E/-I), then this file. */
-static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w) {
+/* sys.path without a stdlib on disk: PYTHONPATH's entries (NULL: none, for -E/-I), then this file. */
+static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w, const wchar_t *pythonpath) {
     PyStatus status;
     config->module_search_paths_set = 1;
-    if (config->use_environment && config->pythonpath_env != NULL && config->pythonpath_env[0] != L'\0') {
+    if (pythonpath != NULL && pythonpath[0] != L'\0') {
         char cwd_bytes[PATH_MAX];
         wchar_t *cwd = Py_DecodeLocale(getcwd(cwd_bytes, sizeof(cwd_bytes)) ? cwd_bytes : "", NULL);
         if (cwd == NULL) return PyStatus_NoMemory();
-        const wchar_t *entry = config->pythonpath_env;
+        const wchar_t *entry = pythonpath;
         while (1) {
             const wchar_t *end = wcschr(entry, L':');
             size_t len = end ? (size_t)(end - entry) : wcslen(entry);
@@ -127,12 +169,12 @@ static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w) {
 }
 
 /* Prefix and search path; after pre-initialisation, so paths decode as Python will encode them. */
-static PyStatus set_paths(PyConfig *config, const char *exe) {
-    PyStatus status = set_prefix(config, exe);
+static PyStatus set_paths(PyConfig *config, const char *exe, const wchar_t *pythonpath, int venv) {
+    PyStatus status = set_prefix(config, exe, venv);
     if (PyStatus_Exception(status)) return status;
     wchar_t *exe_w = Py_DecodeLocale(exe, NULL);
     if (exe_w == NULL) return PyStatus_Error("cannot decode the executable's path");
-    status = set_search_path(config, exe_w);
+    status = set_search_path(config, exe_w, pythonpath);
     PyMem_RawFree(exe_w);
     return status;
 }
@@ -140,21 +182,41 @@ static PyStatus set_paths(PyConfig *config, const char *exe) {
 static int run_interpreter(const char *exe, int argc, char **argv) {
     PyStatus status;
     PyConfig config;
+    /* A first configuration only parses the command line and the environment (and pre-initialises:
+     * locale, UTF-8 mode): -E/-I decide whether PYTHONPATH counts. The real one parses them again
+     * itself: a configuration read twice loses options such as -X warn_default_encoding. */
     PyConfig_InitPythonConfig(&config);
-    /* Parse the command line and the environment first: -E/-I decide whether PYTHONPATH counts.
-     * sys.executable is left to the path calculation (argv[0], PATH), so a venv's bin/python is
-     * recognised as such. The stdlib never comes from the prefix: no warning about a missing one. */
-    config.pathconfig_warnings = 0;
     status = PyConfig_SetBytesArgv(&config, argc, argv);
     if (PyStatus_Exception(status)) return fail(&config, status);
     status = PyConfig_Read(&config);
     if (PyStatus_Exception(status)) return fail(&config, status);
-    status = set_paths(&config, exe);
-    if (PyStatus_Exception(status)) return fail(&config, status);
+    wchar_t *pythonpath = NULL;
+    if (config.use_environment && config.pythonpath_env != NULL) {
+        size_t size = (wcslen(config.pythonpath_env) + 1) * sizeof(wchar_t);
+        pythonpath = PyMem_RawMalloc(size);
+        if (pythonpath == NULL) return fail(&config, PyStatus_NoMemory());
+        memcpy(pythonpath, config.pythonpath_env, size);
+    }
+    PyConfig_Clear(&config);
+
+    /* sys.executable is left to the path calculation (argv[0], PATH), so a venv's bin/python is
+     * recognised as such. The stdlib never comes from the prefix: no warning about a missing one. */
+    PyConfig_InitPythonConfig(&config);
+    config.pathconfig_warnings = 0;
+    status = PyConfig_SetBytesArgv(&config, argc, argv);
+    if (PyStatus_Exception(status)) goto error;
+    status = set_paths(&config, exe, pythonpath, 1);
+    PyMem_RawFree(pythonpath);
+    pythonpath = NULL;
+    if (PyStatus_Exception(status)) goto error;
     status = Py_InitializeFromConfig(&config);
-    if (PyStatus_Exception(status)) return fail(&config, status);
+    if (PyStatus_Exception(status)) goto error;
     PyConfig_Clear(&config);
     return Py_RunMain();
+
+error:
+    PyMem_RawFree(pythonpath);
+    return fail(&config, status);
 }
 
 /* With sources embedded (`relink build --embed-source`), uncaught exceptions are printed by the
@@ -241,7 +303,7 @@ static int run_app(const char *exe, int argc, char **argv) {
     if (PyStatus_Exception(status)) return fail(&config, status);
     status = PyConfig_SetBytesString(&config, &config.executable, exe);
     if (PyStatus_Exception(status)) return fail(&config, status);
-    status = set_paths(&config, exe);
+    status = set_paths(&config, exe, NULL, 0);
     if (PyStatus_Exception(status)) return fail(&config, status);
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status)) return fail(&config, status);

@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev libffi-dev libssl-dev
   uuid-dev libncurses-dev libedit-dev libexpat1-dev libreadline-dev
   debootstrap                                          # the tests' Debian 11 roots (outputs on an older glibc)
+  locales                                              # en_US.UTF-8 for the launchers' text tests
 )
 
 # Debian's CPython source packages: a deb-src twin of the configured bookworm entry, written once.
@@ -41,3 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "relink setup: clang-$major $(clang-$major --version | head -n1 | sed 's/.*version //')"
+# The launchers' text handling is tested under en_US.UTF-8 (besides C and C.UTF-8, which glibc has built in).
+if ! locale -a 2>/dev/null | grep -qix 'en_US.utf8'; then
+  localedef -i en_US -c -f UTF-8 -A /usr/share/locale/locale.alias en_US.UTF-8
+fi
