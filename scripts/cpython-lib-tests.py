@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""The whole of CPython's Lib/test with a relinked interpreter and with the distribution's own python3.
+
+    .venv/bin/python scripts/cpython-lib-tests.py [--dist ARCHIVE] [--jobs 2] [--lock FILE] [TEST ...]
+
+Builds a plain interpreter (`relink build DIST --extensions default`, the whole stdlib), runs regrtest with
+it and with the distribution's python3 on the same test files (Lib/test of the CPython source the default
+distribution is built from) in the same clean environment, and writes the comparison, with this command,
+to tests/cpython-lib-tests.md. Without --dist: the native-ELF build of the default source
+(`relink dist build --no-lto`). Takes about an hour on 2 cores; the modules run in chunks, and with
+--lock FILE each chunk holds an exclusive lock on FILE (so a shared machine's other heavy jobs interleave).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import fcntl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from cpython_lib_tests import (  # noqa: E402
+    KNOWN_DIFFERENCES, Comparison, LibTestRun, clean_env, compare, lib_test_folder, stock_python,
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("tests", nargs="*", help="test modules (default: all of Lib/test)")
+    parser.add_argument("--dist", type=Path, help="a full archive (default: the --no-lto build of the default source)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=900, help="per test module, seconds")
+    parser.add_argument("--output", type=Path, default=ROOT / "tests" / "cpython-lib-tests.md")
+    parser.add_argument("--chunk", type=int, default=40, help="test modules per run")
+    parser.add_argument("--lock", type=Path, help="hold an exclusive flock on this file while each chunk runs")
+    args = parser.parse_args()
+
+    from relink.distribution import open_distribution
+    from relink.distribution.srcbuild import BuildOptions, build_distribution
+    from relink.distribution.srcbuild.source import debian_source
+    from relink.support import cache_root
+
+    archive = args.dist or build_distribution(None, BuildOptions(lto=False), quiet=True)
+    with tempfile.TemporaryDirectory(prefix="relink-lib-tests-") as tmp:
+        relinked = Path(tmp) / "bin" / "python3"
+        relinked.parent.mkdir()
+        subprocess.run([sys.executable, "-m", "relink", "build", "-q", str(archive), "--extensions", "default",
+                        "-o", str(relinked)], check=True)
+        lib_tests = lib_test_folder(debian_source(), cache_root() / "cpython-lib-tests" / "3.11")
+        stock = stock_python(open_distribution(archive).extract())
+        tests = args.tests or _all_tests(stock, lib_tests, Path(tmp))
+        started = time.monotonic()
+        comparison = Comparison(LibTestRun(str(stock)), LibTestRun(str(relinked)), tuple(tests))
+        for index in range(0, len(tests), args.chunk):
+            chunk = tests[index:index + args.chunk]
+            with _locked(args.lock):
+                part = compare(stock, relinked, chunk, Path(tmp) / "runs" / str(index), lib_tests,
+                               jobs=args.jobs, timeout=args.timeout)
+            for total, run in ((comparison.stock, part.stock), (comparison.relinked, part.relinked)):
+                for name in ("failed_modules", "env_changed", "skipped", "failed_cases"):
+                    getattr(total, name).update(getattr(run, name))
+            print(f"{index + len(chunk)}/{len(tests)} modules; failing only under relink so far: "
+                  f"{sorted(comparison.added_modules)}", flush=True)
+        minutes = (time.monotonic() - started) / 60
+        version = subprocess.run([str(relinked), "-c", "import sys; print(sys.version.split()[0])"],
+                                 capture_output=True, text=True).stdout.strip()
+    command = "scripts/cpython-lib-tests.py" + "".join(f" {a}" for a in sys.argv[1:])
+    args.output.write_text(_report(comparison, archive, version, command, minutes))
+    print(args.output.read_text())
+    return 0 if not comparison.unexplained_modules and not comparison.unexplained_cases else 1
+
+
+def _all_tests(python: Path, lib_tests: Path, workdir: Path) -> list[str]:
+    listed = subprocess.run([str(python), "-m", "test", "--list-tests"], capture_output=True, text=True,
+                            env=clean_env(lib_tests, workdir), cwd=workdir, check=True)
+    return [line.strip() for line in listed.stdout.splitlines() if line.strip().startswith("test_")]
+
+
+@contextlib.contextmanager
+def _locked(path: Path | None):
+    if path is None:
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _report(comparison, archive: Path, version: str, command: str, minutes: float) -> str:
+    stock, relinked = comparison.stock, comparison.relinked
+    both = sorted(stock.failed_modules & relinked.failed_modules)
+    lines = [
+        "# CPython's Lib/test: relinked interpreter vs the distribution's python3",
+        "",
+        f"Made by `.venv/bin/python {command}` on {datetime.date.today().isoformat()} ({minutes:.0f} min):",
+        f"CPython {version}, `{archive.name}`; the relinked interpreter is `relink build DIST --extensions default`",
+        "(the whole stdlib embedded); both run the same Lib/test files from the CPython source, `-j2`, in the same",
+        "clean environment (`LANG=C.UTF-8`, the test package on `PYTHONPATH`, no resources enabled).",
+        "",
+        "| | stock python3 | relinked |",
+        "|---|---|---|",
+        f"| test modules run | {len(comparison.tests)} | {len(comparison.tests)} |",
+        f"| test modules failed | {len(stock.failed_modules)} | {len(relinked.failed_modules)} |",
+        f"| failing test cases | {len(stock.failed_cases)} | {len(relinked.failed_cases)} |",
+        "",
+        "## Failing only under the relinked interpreter",
+        "",
+    ]
+    added = sorted(comparison.added_modules)
+    lines += [f"- **{m}**" for m in added] or ["None."]
+    lines += ["", "Test cases failing only under relink (in any module), with the reason:", ""]
+    for case in sorted(comparison.added_cases):
+        reason = KNOWN_DIFFERENCES.get(case.split(" ", 1)[0], "**not explained: a regression**")
+        lines.append(f"- `{case}`: {reason}")
+    if not comparison.added_cases:
+        lines.append("None.")
+    lines += ["", "## Failing only under the distribution's python3", ""]
+    lines += [f"- {m}" for m in sorted(stock.failed_modules - relinked.failed_modules)] or ["None."]
+    lines += ["", "## Failing under both (the test environment, not relink: no network, root user, -I children",
+              "without the test package on PYTHONPATH, …)", "", ", ".join(both) or "None.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
