@@ -44,6 +44,8 @@ KNOWN_DIFFERENCES = {
         "stdlib modules are loaded by zipimporter, which has no .path (SourceFileLoader's attribute)",
     "test.test_multiprocessing_spawn._TestImportStar.test_import":
         "lists multiprocessing's modules with glob on its folder, which is inside the zip",
+    "test.test_venv.BasicTest.test_deactivate_with_strict_bash_opts":
+        "venv copies its activate scripts with os.walk over its own folder, which is inside the zip",
     "test.test_venv.BasicTest.test_zippath_from_non_installed_posix":
         "copies the stdlib from sys.path's folders and pythonXY.zip; the stdlib is the executable itself",
 }

@@ -48,11 +48,24 @@ def test_auto_follows_the_app_but_not_lazy_stdlib_imports(tmp_path, python, stdl
 
 
 def test_full_and_explicit_stdlib(python, stdlib):
-    full = {m.name for m in collect_payload(python, stdlib, None, "full", []).modules}
-    assert {"email", "asyncio", "json"} <= full
+    full_payload = collect_payload(python, stdlib, None, "full", [])
+    full = {m.name for m in full_payload.modules}
+    # Importable by name though not an identifier (sysconfig imports it); venv and ensurepip for `-m venv`.
+    assert {"email", "asyncio", "json", "venv", "ensurepip", "_sysconfigdata__linux_x86_64-linux-gnu"} <= full
+    assert [arcname.rsplit("/", 1)[0] for arcname, _ in full_payload.data] == ["ensurepip/_bundled"] * 2
     assert not any(n.split(".")[0] in ("test", "tkinter", "idlelib") for n in full)
     listed = {m.name for m in collect_payload(python, stdlib, None, ["csv"], []).modules}
     assert "csv" in listed and "email" not in listed
+
+
+def test_multiprocessing_brings_what_its_children_import(tmp_path, python, stdlib):
+    script = _app(tmp_path, "import multiprocessing\nfrom concurrent.futures import ProcessPoolExecutor\n")
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(script), "auto", []).modules}
+    assert {"multiprocessing.popen_spawn_posix", "multiprocessing.popen_forkserver", "multiprocessing.spawn",
+            "multiprocessing.forkserver", "concurrent.futures.process", "runpy", "pkgutil"} <= names
+    plain = _app(tmp_path / "plain", "import json\n")
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(plain), "auto", []).modules}
+    assert not any(n.startswith(("multiprocessing", "concurrent")) for n in names)
 
 
 def test_exclude_a_module_only_the_stdlib_imports(tmp_path, python, stdlib):
