@@ -63,6 +63,7 @@ def main() -> int:
             with _locked(args.lock):
                 part = compare(stock, relinked, chunk, Path(tmp) / "runs" / str(index), lib_tests,
                                jobs=args.jobs, timeout=args.timeout)
+            comparison.rerun += part.rerun
             for total, run in ((comparison.stock, part.stock), (comparison.relinked, part.relinked)):
                 for name in ("failed_modules", "env_changed", "skipped", "failed_cases"):
                     getattr(total, name).update(getattr(run, name))
@@ -118,6 +119,9 @@ def _report(comparison, archive: Path, version: str, command: str, minutes: floa
     ]
     added = sorted(comparison.added_modules)
     lines += [f"- **{m}**" for m in added] or ["None."]
+    if comparison.rerun:
+        lines += ["", f"Run a second time, alone and on both interpreters, because they first failed only under "
+                      f"relink (the second results count): {', '.join(comparison.rerun)}."]
     lines += ["", "Test cases failing only under relink (in any module), with the reason:", ""]
     for case in sorted(comparison.added_cases):
         reason = KNOWN_DIFFERENCES.get(case.split(" ", 1)[0], "**not explained: a regression**")

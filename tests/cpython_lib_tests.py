@@ -69,6 +69,7 @@ class Comparison:
     stock: LibTestRun
     relinked: LibTestRun
     tests: tuple[str, ...]
+    rerun: tuple[str, ...] = ()   # modules run again, alone, on both interpreters
 
     @property
     def added_modules(self) -> set[str]:
@@ -174,9 +175,22 @@ def _junit_failures(junit: Path) -> set[str]:
 
 
 def compare(stock_python: Path, relinked_python: Path, tests, workdir: Path, lib_tests: Path, **options) -> Comparison:
+    """Both interpreters on `tests`; then the modules with unexplained failures only under relink run again,
+    one worker at a time, on both (process-heavy tests such as forkserver pools are flaky on a loaded
+    machine), and their second results count."""
     stock = run_lib_tests(stock_python, tests, workdir / "stock", lib_tests, **options)
     relinked = run_lib_tests(relinked_python, tests, workdir / "relinked", lib_tests, **options)
-    return Comparison(stock, relinked, tuple(tests))
+    comparison = Comparison(stock, relinked, tuple(tests))
+    again = sorted(comparison.unexplained_modules | {_module_of(c) for c in comparison.unexplained_cases})
+    if again:
+        options = {**options, "jobs": 1}
+        second = (run_lib_tests(stock_python, again, workdir / "stock-again", lib_tests, **options),
+                  run_lib_tests(relinked_python, again, workdir / "relinked-again", lib_tests, **options))
+        for first, rerun in zip((stock, relinked), second):
+            first.failed_modules = (first.failed_modules - set(again)) | rerun.failed_modules
+            first.failed_cases = {c for c in first.failed_cases if _module_of(c) not in again} | rerun.failed_cases
+        comparison.rerun = tuple(again)
+    return comparison
 
 
 def describe(comparison: Comparison) -> str:
@@ -190,6 +204,8 @@ def describe(comparison: Comparison) -> str:
         lines.append(f"    {case}: {reason}")
     for module in sorted(comparison.stock.failed_modules - comparison.relinked.failed_modules):
         lines.append(f"  only under stock: {module}")
+    if comparison.rerun:
+        lines.append(f"  run again alone on both: {', '.join(comparison.rerun)}")
     return "\n".join(lines)
 
 
