@@ -52,7 +52,7 @@ def test_full_and_explicit_stdlib(python, stdlib):
     full = {m.name for m in full_payload.modules}
     # Importable by name though not an identifier (sysconfig imports it); venv and ensurepip for `-m venv`.
     assert {"email", "asyncio", "json", "venv", "ensurepip", "_sysconfigdata__linux_x86_64-linux-gnu"} <= full
-    assert [arcname.rsplit("/", 1)[0] for arcname, _ in full_payload.data] == ["ensurepip/_bundled"] * 2
+    assert [arcname.rsplit("/", 1)[0] for arcname in full_payload.data] == ["ensurepip/_bundled"] * 2
     assert not any(n.split(".")[0] in ("test", "tkinter", "idlelib") for n in full)
     listed = {m.name for m in collect_payload(python, stdlib, None, ["csv"], []).modules}
     assert "csv" in listed and "email" not in listed
