@@ -294,7 +294,9 @@ static int run_app(const char *exe, int argc, char **argv) {
     config.isolated = 1; /* -I: also keeps PYTHONUTF8 & co from changing the app's text handling */
     config.use_environment = 0;
     config.user_site_directory = 0;
+#if PY_VERSION_HEX >= 0x030B0000 /* 3.10 has no safe_path; its path comes only from the zip anyway */
     config.safe_path = 1;
+#endif
     config.site_import = 0;
     config.write_bytecode = 0;
     config.parse_argv = 0; /* every argument is the app's */
