@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["cmake_dir", "data_dir", "templates_dir", "toolchain_dir"]
+__all__ = ["cmake_dir", "data_dir", "source_checkout", "templates_dir", "toolchain_dir"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -31,3 +31,11 @@ def toolchain_dir() -> Path:
 def cmake_dir() -> Path:
     """The folder holding RelinkConfig.cmake: pass it as `-DRelink_DIR=...` to find_package(Relink)."""
     return data_dir("cmake")
+
+
+def source_checkout() -> Path | None:
+    """The repository root when relink runs from a source checkout (editable install), else None (a wheel)."""
+    if (_PACKAGE_DIR / "data").is_dir():
+        return None
+    root = _PACKAGE_DIR.parent
+    return root if (root / "toolchain" / "setup.sh").is_file() else None

@@ -21,6 +21,7 @@ COMMANDS = {
     "plan": "plan",
     "generate": "plan",
     "link-args": "plan",
+    "stdlib": "stdlib",
     "cmake-dir": "cmake_dir",
     "licenses": "licenses",
     "verify": "verify",

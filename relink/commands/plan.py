@@ -25,6 +25,7 @@ from relink.render import (
     inittab_object,
     pyo3_config_lines,
     python_dir_for,
+    python_library,
     render_project,
     resolve_windows_dlls,
 )
@@ -136,9 +137,11 @@ def _run_link_args(args: argparse.Namespace) -> int:
     _refuse_metadata_only(dist, "link-args")
     gate_from_args(args, dist)
     python_dir = python_dir_for(plan, dist)
-    extra = [str(inittab_object(plan, python_dir, args.cc, target))]
-    render = {"gnu": gnu_link_args, "cargo": cargo_lines, "pyo3": pyo3_config_lines}[args.format]
-    lines = render(plan, python_dir.as_posix(), extra)
+    if args.format == "gnu":
+        lines = gnu_link_args(plan, python_dir.as_posix(), [str(inittab_object(plan, python_dir, args.cc, target))])
+    else:
+        render = cargo_lines if args.format == "cargo" else pyo3_config_lines
+        lines = render(plan, python_dir.as_posix(), str(python_library(plan, python_dir, args.cc, target)))
     print(json_output.dumps({"format": args.format, "arguments": lines}) if args.json else "\n".join(lines))
     return 0
 
@@ -188,7 +191,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers, "link-args", "print the arguments that link a plan (GNU driver, Cargo or PyO3)",
         "Run the toolchain gate, compile the plan's config.c once (cached), and print the link arguments: "
         "gnu (one argument per line, a clang/gcc response file), cargo (build-script lines) or pyo3 "
-        "(a PYO3_CONFIG_FILE).",
+        "(a PYO3_CONFIG_FILE: `relink link-args DIST --format pyo3 > $PWD/pyo3.cfg`, then "
+        "PYO3_CONFIG_FILE=$PWD/pyo3.cfg cargo build; PyO3 wants an absolute path). cargo and pyo3 link one "
+        "static library, libpython3.X.a, packed once (cached) from config.o, the plan's objects and static "
+        "libraries, so their lines work from any crate's build script (pyo3-ffi's included).",
     )
     link_args.add_argument("--format", choices=("gnu", "cargo", "pyo3"), default="gnu", help="(default: %(default)s)")
     link_args.add_argument("--json", action="store_true", help="print the lines as a JSON list")

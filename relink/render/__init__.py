@@ -20,6 +20,7 @@ _EXPORTS = {
     "MANIFEST": "project",
     "inittab_object": "project",
     "python_dir_for": "project",
+    "python_library": "project",
     "render_project": "project",
     "require_plan_files": "project",
     "resolve_windows_dlls": "project",

@@ -30,6 +30,7 @@ from relink.resources import templates_dir
 __all__ = [
     "FORMATS",
     "FORMAT_FILES",
+    "LIBRARY",
     "expand_formats",
     "render_files",
     "render_cargo_lines",
@@ -116,23 +117,25 @@ def render_response_file(plan: LinkPlan, python_dir: str, extra_objects: Sequenc
     return _render("link.rsp.j2", args=gnu_link_args(plan, python_dir, extra_objects))
 
 
-def render_cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> str:
-    """The lines a Cargo build script prints (`println!`) to link the plan."""
-    return _render("cargo-link.txt.j2", lines=cargo_lines(plan, python_dir, extra_objects))
+def render_cargo_lines(plan: LinkPlan, python_dir: str, library_dir: str) -> str:
+    """The lines a Cargo build script prints (`println!`) to link the plan's packed library."""
+    return _render("cargo-link.txt.j2", lines=cargo_lines(plan, python_dir, library_dir))
 
 
-def render_pyo3_config(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> str:
-    """A PYO3_CONFIG_FILE whose extra_build_script_line entries link the plan."""
-    return _render("pyo3-config.txt.j2", lines=pyo3_config_lines(plan, python_dir, extra_objects))
+def render_pyo3_config(plan: LinkPlan, python_dir: str, library_dir: str) -> str:
+    """A PYO3_CONFIG_FILE linking the plan's packed library in `library_dir`."""
+    return _render("pyo3-config.txt.j2", lines=pyo3_config_lines(plan, python_dir, library_dir))
 
 
 # What each output format consists of (plan.json is always written: it explains the other files).
-# config.o is the compiled config.c, which relink.render.project compiles; the rest is rendered here.
+# config.o is the compiled config.c and LIBRARY the packed static library (libpython3.X.a: config.o,
+# the plan's objects and static libraries), which relink.render.project makes; the rest is rendered here.
+LIBRARY = "libpython"
 FORMAT_FILES = {
     "cmake": ("CMakeLists.txt", "config.c", "main.c"),
     "rsp": ("config.c", "config.o", "link.rsp"),
-    "cargo": ("config.c", "config.o", "cargo-link.txt"),
-    "pyo3": ("config.c", "config.o", "pyo3-config.txt"),
+    "cargo": ("config.c", "config.o", LIBRARY, "cargo-link.txt"),
+    "pyo3": ("config.c", "config.o", LIBRARY, "pyo3-config.txt"),
     "json": (),
 }
 FORMATS = (*FORMAT_FILES, "all")
@@ -149,10 +152,11 @@ def expand_formats(formats: Iterable[str]) -> list[str]:
 
 def render_files(
     plan: LinkPlan, python_dir: str, formats: Iterable[str], *, name: str = "python",
-    toolchain_file: str | None = None, inittab_object: str = "config.o",
+    toolchain_file: str | None = None, inittab_object: str = "config.o", library_dir: str = ".",
 ) -> dict[str, str]:
-    """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o excluded.
-    `inittab_object` is where the link arguments expect the compiled config.c."""
+    """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o and the packed
+    library excluded. `inittab_object` is where the link arguments expect the compiled config.c,
+    `library_dir` the folder of the packed library."""
     if not _TARGET_NAME.fullmatch(name):
         raise RelinkError(f"--name {name!r}: use letters, digits, '_', '.', '+' or '-'", ExitCode.USAGE)
     cmake = "cmake" in expand_formats(formats)
@@ -170,7 +174,7 @@ def render_files(
         elif fmt == "rsp":
             files["link.rsp"] = render_response_file(plan, python_dir, [inittab_object])
         elif fmt == "cargo":
-            files["cargo-link.txt"] = render_cargo_lines(plan, python_dir, [inittab_object])
+            files["cargo-link.txt"] = render_cargo_lines(plan, python_dir, library_dir)
         elif fmt == "pyo3":
-            files["pyo3-config.txt"] = render_pyo3_config(plan, python_dir, [inittab_object])
+            files["pyo3-config.txt"] = render_pyo3_config(plan, python_dir, library_dir)
     return dict(sorted(files.items()))

@@ -4,8 +4,10 @@ and a PyO3 config file's lines.
 This module owns how each kind of plan item becomes a linker argument on each target (linux-gnu,
 linux-musl, apple-darwin, windows-msvc): static libraries grouped for single-pass linkers, `-l` system
 libraries, frameworks, `.lib` names and DLL import libraries on Windows, and the exported C API for
-`--export-dynamic`. Pure: `python_dir` (the distribution's `python/` directory) and `extra_objects`
-(the compiled config.c, a launcher) are strings the caller chooses.
+`--export-dynamic`; for Cargo and PyO3, which library lines propagate through crates, one static library
+packing the plan's objects and static libraries. Pure: `python_dir` (the distribution's `python/`
+directory), `extra_objects` (the compiled config.c, a launcher) and `library_dir` (where the packed
+library is) are strings the caller chooses.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Sequence
 from relink.errors import RelinkError
 from relink.plan import LinkPlan, PlannedLibrary
 
-__all__ = ["cargo_lines", "check_local_path", "gnu_link_args", "pyo3_config_lines", "export_dynamic_flag"]
+__all__ = ["cargo_lines", "check_local_path", "gnu_link_args", "pyo3_config_lines", "export_dynamic_flag",
+           "python_library_inputs", "python_library_name"]
 
 # Plan values are checked in relink.plan.safety. Local paths (the distribution's folder, config.o) may hold
 # spaces and quotes (response files quote them) but no control character, which would end a Cargo line;
@@ -80,43 +83,55 @@ def gnu_link_args(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] 
     return args + ([flag] if flag else [])
 
 
-def _static_lib_name(path: str, platform: str) -> str | None:
-    base = posixpath.basename(path)
-    if platform == "windows":
-        return base[: -len(".lib")] if base.endswith(".lib") else None
-    return base[3:-2] if base.startswith("lib") and base.endswith(".a") and len(base) > 5 else None
+def python_library_name(plan: LinkPlan) -> str:
+    """The file name of the one static library Cargo and PyO3 link: `libpython3.X.a` (`python3X.lib`)."""
+    if plan.platform == "windows":
+        return f"{_python_lib_name(plan)}.lib"
+    return f"lib{_python_lib_name(plan)}.a"
 
 
-def cargo_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> list[str]:
-    """`cargo:` lines a build script prints to link the plan into a Rust binary.
+def _python_lib_name(plan: LinkPlan) -> str:
+    version = plan.python_major_minor_version
+    return f"python{version.replace('.', '')}" if plan.platform == "windows" else f"python{version}"
 
-    On ELF targets every argument of `gnu_link_args` becomes a `rustc-link-arg`, in order: static
-    libraries must stay inside their --start-group/--end-group and before the system libraries they use
-    (rustc's own `rustc-link-lib` entries go before all link args, and with --as-needed a GNU ld would
-    then drop libm before an archive asks for it). On macOS and Windows, whose linkers need no order,
-    objects are link args and libraries are `rustc-link-search=native` + `rustc-link-lib=static|dylib|
-    framework`."""
-    if plan.platform == "linux":
-        return [f"cargo:rustc-link-arg={arg}" for arg in gnu_link_args(plan, python_dir, extra_objects)]
+
+def python_library_inputs(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> list[str]:
+    """What goes into `python_library_name`: the extra objects (config.o), the plan's objects, then every
+    static library of the plan, whose members are added. One archive needs no link order: a linker
+    rescans a single archive until nothing new is pulled in, which separate archives in PYTHON.json's
+    order (not always dependency order) would not get from a single-pass linker."""
+    static = [_abs(python_dir, lib.path) for lib in plan.libraries if lib.kind == "static" and lib.path]
+    return list(extra_objects) + [_abs(python_dir, obj.path) for obj in plan.objects] + static
+
+
+def _native_library_lines(plan: LinkPlan, python_dir: str) -> list[str]:
+    """`rustc-link-lib`/`rustc-link-search` lines for what is not in the packed library: OS libraries,
+    frameworks and Windows DLL import libraries. Unlike `rustc-link-arg`, these reach the final link from
+    any crate's build script (pyo3-ffi's, a -sys crate's), not only from the binary's own."""
+    lines = [f"cargo:rustc-link-search=native={d}" for d in _import_lib_dirs(plan, python_dir)]
+    for lib in plan.libraries:
+        if lib.kind in ("dynamic", "system"):
+            lines.append(f"cargo:rustc-link-lib=dylib={lib.name}")
+        elif lib.kind == "framework":
+            lines.append(f"cargo:rustc-link-lib=framework={lib.name}")
+    return lines
+
+
+def _python_library_line(plan: LinkPlan) -> str:
+    # --export-dynamic links the whole core (every object, so every C API symbol is there to export).
+    modifiers = ":+whole-archive" if plan.export_dynamic else ""
+    return f"cargo:rustc-link-lib=static{modifiers}={_python_lib_name(plan)}"
+
+
+def cargo_lines(plan: LinkPlan, python_dir: str, library_dir: str) -> list[str]:
+    """`cargo:` lines a build script prints to link the plan: the packed static library in `library_dir`
+    (see `python_library_inputs`), then the OS libraries it needs. They work from any crate's build
+    script. Only the export flag of `--export-dynamic` is a `rustc-link-arg`, which Cargo applies only
+    when printed by the binary's own build script."""
     check_local_path(python_dir, "the distribution's folder")
-    lines = [f"cargo:rustc-link-arg={check_local_path(obj, 'an extra object')}" for obj in extra_objects]
-    lines += [f"cargo:rustc-link-arg={_abs(python_dir, obj.path)}" for obj in plan.objects]
-    searches: dict[str, None] = {}
-    libs: list[str] = []
-    for lib in sorted(plan.libraries, key=lambda lib: lib.kind not in ("static", "dynamic")):
-        if lib.kind == "static" and lib.path:
-            name = _static_lib_name(lib.path, plan.platform)
-            if name is None:
-                libs.append(f"cargo:rustc-link-arg={_abs(python_dir, lib.path)}")
-                continue
-            searches.setdefault(_abs(python_dir, posixpath.dirname(lib.path)))
-            libs.append(f"cargo:rustc-link-lib=static={name}")
-        elif lib.kind == "dynamic":
-            searches.setdefault(_abs(python_dir, "build/lib"))
-            libs.append(f"cargo:rustc-link-lib=dylib={lib.name}")
-        else:
-            libs.append(f"cargo:rustc-link-lib={'framework' if lib.kind == 'framework' else 'dylib'}={lib.name}")
-    lines += [f"cargo:rustc-link-search=native={d}" for d in searches] + libs
+    lines = [f"cargo:rustc-link-search=native={check_local_path(library_dir, 'the library folder')}",
+             _python_library_line(plan)]
+    lines += _native_library_lines(plan, python_dir)
     flag = export_dynamic_flag(plan) if plan.export_dynamic else None
     return lines + ([f"cargo:rustc-link-arg={flag}"] if flag else [])
 
@@ -126,19 +141,24 @@ def _pointer_width(triple: str) -> int:
     return 32 if arch in ("i686", "i386", "armv7", "arm") or arch.startswith("armv") else 64
 
 
-def pyo3_config_lines(plan: LinkPlan, python_dir: str, extra_objects: Sequence[str] = ()) -> list[str]:
-    """A PYO3_CONFIG_FILE for embedding the plan with PyO3: a static interpreter whose link lines PyO3
-    does not write itself (`suppress_build_script_link_lines=true`) but takes, one per
-    `extra_build_script_line`, from `cargo_lines`."""
-    version = plan.python_major_minor_version
-    lib_name = f"python{version.replace('.', '')}" if plan.platform == "windows" else f"python{version}"
+def pyo3_config_lines(plan: LinkPlan, python_dir: str, library_dir: str) -> list[str]:
+    """A PYO3_CONFIG_FILE for embedding the plan with PyO3, as PyO3 consumes it by design: a static
+    interpreter (`shared=false`) whose library `lib_name` is in `lib_dir`, for which pyo3-ffi's build
+    script prints the `rustc-link-lib`/`rustc-link-search` lines itself, plus one
+    `extra_build_script_line` per OS library. With --export-dynamic the library is linked whole (PyO3's
+    own line is suppressed for that), and the binary's build script must still print the export flag."""
+    check_local_path(python_dir, "the distribution's folder")
     lines = [
         "implementation=CPython",
-        f"version={version}",
+        f"version={plan.python_major_minor_version}",
         "shared=false",
         "abi3=false",
-        f"lib_name={lib_name}",
+        f"lib_name={_python_lib_name(plan)}",
+        f"lib_dir={check_local_path(library_dir, 'the library folder')}",
         f"pointer_width={_pointer_width(plan.target_triple)}",
-        "suppress_build_script_link_lines=true",
     ]
-    return lines + [f"extra_build_script_line={line}" for line in cargo_lines(plan, python_dir, extra_objects)]
+    extra = _native_library_lines(plan, python_dir)
+    if plan.export_dynamic:
+        lines.append("suppress_build_script_link_lines=true")
+        extra = [f"cargo:rustc-link-search=native={library_dir}", _python_library_line(plan), *extra]
+    return lines + [f"extra_build_script_line={line}" for line in extra]

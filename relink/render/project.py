@@ -28,14 +28,15 @@ from pathlib import Path
 from relink.distribution import Distribution
 from relink.errors import ExitCode, RelinkError
 from relink.plan import LinkPlan, windows_import_library
-from relink.render.files import FORMAT_FILES, expand_formats, render_config_c, render_files
+from relink.render.files import FORMAT_FILES, LIBRARY, expand_formats, render_config_c, render_files
+from relink.render.linkargs import python_library_inputs, python_library_name
 from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, run_tool, staging_dir
 from relink.toolchain import LinkTarget, link_target, target_compiler, target_toolchain_file
 
 __all__ = [
-    "MANIFEST", "compile_inittab", "inittab_object", "python_dir_for", "render_project", "require_plan_files",
-    "resolve_windows_dlls",
+    "MANIFEST", "compile_inittab", "inittab_object", "pack_python_library", "python_dir_for", "python_library",
+    "render_project", "require_plan_files", "resolve_windows_dlls",
 ]
 
 # Lists the files relink wrote into an output folder, with their sha256 (see render_project).
@@ -120,7 +121,9 @@ def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path
     try:
         result = run_tool(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
-        raise RelinkError(f"{compiler} not found: run 'bash toolchain/setup.sh' or pass --cc", ExitCode.TOOLCHAIN) from None
+        from relink.toolchain import install_hint
+
+        raise RelinkError(f"{compiler} not found: {install_hint('llvm')}, or pass --cc", ExitCode.TOOLCHAIN) from None
     if result.returncode != 0:
         first = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
         raise RelinkError(f"compiling the inittab {source} failed: {first}", ExitCode.BUILD_FAILED)
@@ -154,6 +157,51 @@ def _note_source_only(target: LinkTarget) -> None:
           file=sys.stderr)
 
 
+def _archiver() -> str:
+    # llvm-ar: it indexes LLVM bitcode members (the pinned major reads the distribution's bitcode) and
+    # adds another archive's members (`L`), which GNU ar cannot.
+    for name in (pinned_toolchain().ar, "llvm-ar"):
+        if found := shutil.which(name):
+            return found
+    from relink.toolchain import install_hint
+
+    raise RelinkError(f"{pinned_toolchain().ar} not found (it packs the static library Cargo links): "
+                      f"{install_hint('llvm')}", ExitCode.TOOLCHAIN)
+
+
+def pack_python_library(plan: LinkPlan, python_dir: Path, extra_objects: list[Path], output: Path) -> None:
+    """Write `output`, one static library with `extra_objects`, the plan's objects and the members of its
+    static libraries (see relink.render.linkargs.python_library_inputs), deterministic and indexed."""
+    inputs = python_library_inputs(plan, python_dir.as_posix(), [p.as_posix() for p in extra_objects])
+    archive_format = {"darwin": "darwin", "windows": "coff"}.get(plan.platform, "gnu")
+    output.unlink(missing_ok=True)
+    command = [_archiver(), "qcLsD", f"--format={archive_format}", str(output), *inputs]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        output.unlink(missing_ok=True)
+        raise RelinkError(f"packing {output.name} failed: {result.stderr.strip()}", ExitCode.BUILD_FAILED)
+
+
+def python_library(plan: LinkPlan, python_dir: Path, cc: str | None = None,
+                   target: LinkTarget | None = None) -> Path:
+    """The folder holding the plan's packed static library (with its compiled config.c), cached by
+    content: the library's inputs and the compiler of config.c."""
+    config_o = inittab_object(plan, python_dir, cc, target)
+    if config_o.suffix != ".o":
+        raise RelinkError(f"config.c cannot be compiled for this target here, so libpython cannot be packed: "
+                          f"pass --cc with a compiler for it", ExitCode.TOOLCHAIN)
+    inputs = python_library_inputs(plan, python_dir.as_posix(), [config_o.as_posix()])
+    key = hashlib.sha256("\0".join([*inputs, plan.platform, pinned_toolchain().ar]).encode()).hexdigest()
+    entry = cache_root() / "pylib" / key[:24]
+    name = python_library_name(plan)
+    with entry_lock(entry):
+        if not (entry / name).is_file():
+            with staging_dir(entry) as staged:
+                pack_python_library(plan, python_dir, [config_o], staged / name)
+                publish_dir(staged, entry)
+    return entry
+
+
 def render_project(
     plan: LinkPlan,
     dist: Distribution,
@@ -173,12 +221,12 @@ def render_project(
     their sha256. Only those files are replaced (each by a rename) or, when no longer generated, removed,
     and only while unchanged; a file relink did not write is never touched, and one it would have to
     overwrite is refused. The rsp, cargo and pyo3 formats compile config.c to config.o with `cc`
-    (default: the compiler for `target`); their arguments name it at its final place. `python_dir`
-    overrides where the distribution's files are (default: extracted from `dist`). `main_c` replaces the
-    generated launcher (the cmake format's main.c), e.g. with relink build's single-file launcher.
-    `target` (default: the distribution's, at its own glibc floor) is what config.c and the CMake project
-    compile and link for. Returns the absolute
-    output directory.
+    (default: the compiler for `target`); cargo and pyo3 also pack libpython3.X.a (see
+    pack_python_library); their arguments name them at their final place. `python_dir` overrides where
+    the distribution's files are (default: extracted from `dist`). `main_c` replaces the generated
+    launcher (the cmake format's main.c), e.g. with relink build's single-file launcher. `target`
+    (default: the distribution's, at its own glibc floor) is what config.c and the CMake project compile
+    and link for. Returns the absolute output directory.
     """
     out = Path(out_dir).resolve()
     chosen = expand_formats(formats)
@@ -188,15 +236,17 @@ def render_project(
     toolchain_file = target_toolchain_file(target) if target.compilable_here else toolchain_dir() / "clang.cmake"
     files = render_files(
         plan, pydir.as_posix(), chosen, name=name, toolchain_file=toolchain_file.as_posix(),
-        inittab_object=str(out / "config.o"),
+        inittab_object=str(out / "config.o"), library_dir=str(out),
     )
     if main_c is not None and "main.c" in files:
         files["main.c"] = main_c
     needs_object = any("config.o" in FORMAT_FILES[fmt] for fmt in chosen)
+    needs_library = any(LIBRARY in FORMAT_FILES[fmt] for fmt in chosen)
     if needs_object and cc is None and not target.compilable_here:
         _note_source_only(target)
-        needs_object = False
-    _check_ours(out, earlier, [*files, *(["config.o"] if needs_object else [])])
+        needs_object = needs_library = False
+    _check_ours(out, earlier, [*files, *(["config.o"] if needs_object else []),
+                               *([python_library_name(plan)] if needs_library else [])])
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
@@ -210,6 +260,8 @@ def render_project(
             (staged / filename).write_text(text, encoding="utf-8", newline="\n")
         if needs_object:
             compile_inittab(plan, pydir, staged / "config.c", staged / "config.o", cc, target)
+        if needs_library:
+            pack_python_library(plan, pydir, [staged / "config.o"], staged / python_library_name(plan))
         written = {path.name: _sha256(path) for path in sorted(staged.iterdir())}
         (staged / MANIFEST).write_text(json.dumps({"files": written}, indent=1, sort_keys=True) + "\n")
         if earlier is None:

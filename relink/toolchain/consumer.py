@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 
 from relink.errors import ExitCode, RelinkError
+from relink.toolchain.hints import install_hint
 
 __all__ = ["Consumer", "detect_cc", "detect_linker", "detect_rustc"]
 
@@ -63,7 +64,7 @@ def _run_version(command: str, args: list[str], role: str) -> tuple[str, str]:
     """(resolved path, combined output) of `command args`; RelinkError if it is missing or fails."""
     path = shutil.which(command)
     if path is None:
-        hint = "install it (bash toolchain/setup.sh installs the pinned LLVM) or pass its full path"
+        hint = f"install it ({install_hint('llvm')} for the pinned LLVM) or pass its full path"
         raise RelinkError(f"{role} '{command}' not found on PATH: {hint}", ExitCode.TOOLCHAIN)
     from relink.support.runner import announce
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from relink.distribution import Distribution, open_distribution
 from relink.errors import ExitCode, RelinkError
 from relink.toolchain.consumer import Consumer, detect_cc, detect_linker, detect_rustc
+from relink.toolchain.hints import install_hint
 from relink.toolchain.pin import pinned_toolchain
 from relink.toolchain.objects import UNKNOWN
 from relink.toolchain.survey import ObjectSurvey, survey_objects
@@ -169,8 +170,8 @@ def _remedy(survey: ObjectSurvey, distribution: str) -> str:
     if major is not None and major > pinned.major:
         return f"install clang-{major} and lld-{major} (newer than relink's pinned LLVM {pinned.major}) and pass --cc clang-{major}, {lower} --cc clang-{major}"
     return (
-        f"use the pinned toolchain ({pinned.clang} and {pinned.lld}, LLVM {pinned.major}: 'bash toolchain/setup.sh' "
-        f"installs them; pass --cc {pinned.clang}), {lower}"
+        f"use the pinned toolchain ({pinned.clang} and {pinned.lld}, LLVM {pinned.major}: {install_hint('llvm')}; "
+        f"pass --cc {pinned.clang}), {lower}"
     )
 
 

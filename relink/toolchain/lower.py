@@ -37,6 +37,7 @@ from relink.support import (
     staging_dir,
 )
 from relink.toolchain.consumer import Consumer, detect_cc
+from relink.toolchain.hints import install_hint
 from relink.toolchain.objects import ARCHIVE, BITCODE, COFF, ELF, MACHO, iter_archive_members, llvm_major, sniff_file
 from relink.toolchain.pin import pinned_toolchain
 
@@ -161,7 +162,7 @@ def _llvm_ar(compiler: Consumer) -> str:
     if fallback is None:
         raise RelinkError(
             f"llvm-ar not found beside {compiler.path} nor as {pinned_toolchain().ar}: "
-            "run 'bash toolchain/setup.sh'", ExitCode.TOOLCHAIN,
+            f"{install_hint('llvm')}", ExitCode.TOOLCHAIN,
         )
     return fallback
 

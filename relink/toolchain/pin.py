@@ -60,9 +60,11 @@ def find_pinned_tool(name: str) -> str:
     """Absolute path of a pinned tool (e.g. 'clang-22'), or a RelinkError saying how to install it."""
     path = shutil.which(name)
     if path is None:
+        from relink.toolchain.hints import install_hint  # hints reads the pin: imported when needed
+
         raise RelinkError(
-            f"{name} not found on PATH: run 'bash toolchain/setup.sh' (as root) to install the pinned LLVM "
-            f"{pinned_toolchain().major} toolchain",
+            f"{name} not found on PATH: to install the pinned LLVM {pinned_toolchain().major} toolchain, "
+            f"{install_hint('llvm')}",
             ExitCode.TOOLCHAIN,
         )
     return path

@@ -32,7 +32,8 @@ def _render(samples_dir: Path, case: str) -> dict[str, str]:
     sample, spec, options = CASES[case]
     plan = make_plan(open_distribution(samples_dir / sample), spec, **options)
     return render_files(
-        plan, PYTHON_DIR, ["all"], name="app", toolchain_file=TOOLCHAIN, inittab_object=INITTAB_OBJECT)
+        plan, PYTHON_DIR, ["all"], name="app", toolchain_file=TOOLCHAIN, inittab_object=INITTAB_OBJECT,
+        library_dir="/opt/out")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -84,9 +84,11 @@ class LibraryResolver:
             return ResolvedLibrary(name, system=True)
         archive = explicit_archive or self._find_archive(name)
         if archive is None:
+            from relink.toolchain import install_hint
+
             raise RelinkError(
                 f"no static lib{name}.a found in {', '.join(map(str, self.search_dirs))}: install the "
-                f"matching -dev package (bash toolchain/setup.sh) or disable the module that needs it"
+                f"matching -dev package ({install_hint('dev')}) or disable the module that needs it"
             )
         license_ = LIBRARY_LICENSES.get(name)
         if license_ is None:

@@ -63,10 +63,12 @@ def debian_source(package: str = "python3.11", on_download: Callable[[], None] |
             )
             origs = sorted(Path(tmp).glob(f"{package}_*.orig.tar.*"))
             if result.returncode != 0 or not origs:
+                from relink.toolchain import install_hint
+
                 reason = (result.stderr.strip().splitlines() or ["no .orig tarball downloaded"])[-1]
                 raise RelinkError(
-                    f"could not fetch Debian's {package} source package ({reason}); run "
-                    "'bash toolchain/setup.sh' to add the deb-src entry, or pass a local Python-3.X.Y.tgz",
+                    f"could not fetch Debian's {package} source package ({reason}): to add the deb-src entry, "
+                    f"{install_hint('deb-src')}; or pass a local Python-3.X.Y.tgz",
                     ExitCode.NETWORK,
                 )
             final = target_dir / origs[-1].name
