@@ -8,9 +8,13 @@
 //!   RELINK_CC          C compiler for the shim and for relink's config.c (default: the linker Cargo
 //!                      was configured with, i.e. clang-22 from .cargo/config.toml)
 //!
-//! `relink link-args --format cargo` runs the toolchain gate for this rustc and the C compiler, compiles
-//! the plan's config.c (the inittab) once into relink's cache and prints one `cargo:rustc-link-arg` per
-//! object and library, in the order a single-pass linker needs. They are forwarded as they are.
+//! `relink link-args --format cargo` runs the toolchain gate for this rustc and the C compiler, packs the
+//! plan's objects, static libraries and compiled config.c (the inittab) once into relink's cache as one
+//! libpython3.X.a, and prints the `cargo:rustc-link-*` lines that link it. They are forwarded as they are.
+//!
+//! The stdlib travels with the executable: `relink stdlib` writes it as `python3XY.zip` beside the
+//! executable (in target/<profile>/), where main.rs looks for it. Nothing of the build machine is
+//! compiled in.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -66,11 +70,9 @@ fn main() {
     let cc = env_or("RELINK_CC", &linker);
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
 
-    // The extracted distribution: python/install is the prefix whose lib/python3.X is the stdlib, and
-    // whose include/python3.X has the headers the shim compiles against.
+    // The extracted distribution's include/python3.X has the headers the shim compiles against.
     let root = relink(&program, &["extract", &dist, "--print-path"]);
     let install = Path::new(root.trim()).join("python").join("install");
-    versioned_dir(&install.join("lib"), "os.py"); // fail here, not at run time, if there is no stdlib
     let include = versioned_dir(&install.join("include"), "Python.h");
 
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -92,6 +94,14 @@ fn main() {
     for line in relink(&program, &args).lines().filter(|line| line.starts_with("cargo:")) {
         println!("{line}");
     }
-    // Compiled into main.rs as the default PyConfig.home.
-    println!("cargo:rustc-env=RUST_EMBED_PYTHON_HOME={}", install.display());
+
+    // The stdlib beside the executable: OUT_DIR is target/<profile>/build/<package>-<hash>/out.
+    let version = include.file_name().and_then(|n| n.to_str()).unwrap_or("python3").replace('.', "");
+    let zip_name = format!("{version}.zip");
+    let profile_dir = out_dir.ancestors().nth(3).unwrap_or_else(|| fail("unexpected OUT_DIR layout"));
+    let zip = profile_dir.join(&zip_name);
+    let zip_arg = zip.to_string_lossy().into_owned();
+    relink(&program, &["stdlib", &dist, "--extensions", &extensions, "-o", &zip_arg]);
+    // Compiled into main.rs: a file name, looked up beside the running executable.
+    println!("cargo:rustc-env=RUST_EMBED_STDLIB_ZIP={zip_name}");
 }

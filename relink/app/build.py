@@ -70,6 +70,8 @@ class BuildRequest:
     python: Path | None = None               # compiles the bytecode when the distribution's cannot run here
     skip_toolchain_check: bool = False
     strict: bool = False                     # imports nothing provides are errors, not warnings
+    cc: str | None = None                    # None: the pinned clang (toolchain/clang.cmake)
+    linker: str | None = None                # None: the compiler's default (lld with the pinned clang)
 
 
 @dataclass
@@ -152,8 +154,10 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
         reporter.note(f"bytecode compiled by {python} (the distribution's interpreter cannot run here; "
                       "same bytecode magic number)")
     with reporter.step("toolchain check") as record:
-        # What links is the target's driver (the pinned clang + lld with the target's libc): that is checked.
-        report = run_gate(dist, cc=str(target_compiler(target)), linker=pinned_toolchain().lld,
+        # What links is what is checked: the target's driver (the pinned clang + lld with the target's
+        # libc), or --cc/--linker.
+        report = run_gate(dist, cc=request.cc or str(target_compiler(target)),
+                          linker=request.linker or (None if request.cc else pinned_toolchain().lld),
                           allow_mismatch=request.skip_toolchain_check)
         record["detail"] = f"{report.verdict}; {target.describe()}"
     with reporter.step("bytecode") as record:
@@ -178,7 +182,7 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                          export_dynamic=request.export_dynamic or bool(payload.natives))
         record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
     archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
-    interpreter, relinked = _interpreter(dist, plan, target, request, reporter)
+    interpreter, relinked = _interpreter(dist, plan, target, request, reporter, report)
     with reporter.step("embed"):
         request.output.parent.mkdir(parents=True, exist_ok=True)
         write_executable(interpreter, archive, request.output)
@@ -294,8 +298,31 @@ def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool
     return ",".join(["minimal", *(f"+{name}" for name in reached), *edits])
 
 
+_GCC_FUSE_LD = {"gnu-ld": "bfd", "gold": "gold", "lld": "lld"}
+
+
+def _linker_options(request: BuildRequest, report) -> tuple[dict[str, str], list[str], list[str]]:
+    """CMake definitions, link options and the identity (for the cache key) of --cc/--linker, as the
+    gate found them; nothing without --cc (the target's toolchain file links). --cc links for this machine,
+    against its own C library."""
+    if request.cc is None:
+        return {}, [], []
+    tools = {verdict.consumer.role: verdict.consumer for verdict in report.consumers}
+    cc, linker = tools["cc"], tools.get("linker")
+    definitions = {"CMAKE_C_COMPILER": cc.path}
+    options = []
+    if linker is not None:
+        # clang takes any linker by path; gcc only by kind (-fuse-ld=bfd|gold|lld, found on PATH).
+        if cc.kind in ("clang", "apple-clang"):
+            options = [f"--ld-path={linker.path}"] + (["-fuse-ld=lld"] if linker.kind == "lld" else [])
+        else:
+            options = [f"-fuse-ld={_GCC_FUSE_LD[linker.kind]}"]
+    identity = [f"{tool.kind} {tool.version} {tool.path}" for tool in (cc, linker) if tool is not None]
+    return definitions, options, identity
+
+
 def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildRequest,
-                 reporter: StepReporter) -> tuple[Path, bool]:
+                 reporter: StepReporter, report) -> tuple[Path, bool]:
     """The linked launcher for `plan`, from the cache or built now; and whether it was built now.
 
     The cache key is the content of the generated project (plan, config.c, launcher, CMakeLists.txt)
@@ -307,9 +334,10 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
         project = render_project(plan, dist, Path(tmp) / "project", ["cmake"], name="python",
                                  python_dir=python_dir_for(plan, dist),
                                  main_c=(templates_dir() / LAUNCHER).read_text())
+        tool_definitions, tool_options, tool_identity = _linker_options(request, report)
         # Position-dependent, as PBS links its own python: no 0.9 MB of relative relocations for
         # CPython's static type objects, and no need for a recent glibc's packed relocations.
-        link_options = ["-no-pie"]
+        link_options = ["-no-pie", *tool_options]
         if request.fast_link and plan.lto:
             # No cross-module importing: each object's ThinLTO cache entry stays valid when the set of
             # extensions changes, so a relink recompiles only what changed (the interpreter runs a few
@@ -317,11 +345,11 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
             link_options.append("-Wl,-mllvm,-import-instr-limit=0")
         definitions = {
             "RELINK_THINLTO_CACHE_DIR": str(cache_root() / "thinlto"), "CMAKE_BUILD_TYPE": "Release",
-            "RELINK_LINK_OPTIONS": ";".join(link_options),
+            "RELINK_LINK_OPTIONS": ";".join(link_options), **tool_definitions,
         }
         digest = hashlib.sha256(json.dumps({
             "relink": __version__, "toolchain": pinned_toolchain().version, "target": target.to_json(),
-            "strip": request.strip, "definitions": definitions,
+            "strip": request.strip, "definitions": definitions, "tools": tool_identity,
         }, sort_keys=True).encode())
         for path in sorted(p for p in project.iterdir() if p.name != MANIFEST):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -337,8 +365,8 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
                 # The log lives outside the staging folder, so a failure message names a file that stays.
                 log = cache_root() / "logs" / "link" / f"{entry.name}.log"
                 configure_and_build(project, build_dir, log,
-                                    toolchain_file=target_toolchain_file(target), definitions=definitions,
-                                    quiet=reporter.mode != "text")
+                                    toolchain_file=None if tool_definitions else target_toolchain_file(target),
+                                    definitions=definitions, quiet=reporter.mode != "text")
                 shutil.copyfile(log, staged / "build.log")
                 shutil.copyfile(build_dir / "python", staged / "python")
                 verify_interpreter(staged / "python", plan, dist, staged / "verify.json", target)

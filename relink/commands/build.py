@@ -14,8 +14,8 @@ __all__ = ["register"]
 
 DESCRIPTION = """\
 Link libpython and the chosen extensions for the distribution's target (its CPU and C library; glibc
-targets against the stub libraries of the --glibc floor, musl targets static) with the pinned clang/lld
-(after the toolchain check), and
+targets against the stub libraries of the --glibc floor, musl targets static) with the pinned clang/lld,
+or with --cc/--linker for this machine (after the toolchain check of what links), and
 append the Python code it needs as bytecode compiled by the distribution's own interpreter. The result is
 one file that runs with nothing extracted at start-up and never reads the build machine's files.
 
@@ -88,8 +88,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a CPython of the distribution's X.Y that runs here, to compile the bytecode when the "
                              "distribution's own interpreter cannot (another CPU or C library); default: pythonX.Y "
                              "on PATH; its bytecode magic number must be the distribution's")
+    parser.add_argument("--cc", metavar="CC",
+                        help="compile and link with this C compiler driver (e.g. gcc, clang-19) instead of the "
+                             "pinned clang + lld: for archives that need no LLVM (native ELF, or `relink lower`ed); "
+                             "the toolchain gate checks it first; it links for this machine, against its glibc (no --glibc)")
+    parser.add_argument("--linker", metavar="LD",
+                        help="with --cc: the linker, e.g. ld.gold, ld.bfd, ld.lld-22 (clang takes it by path, gcc "
+                             "by kind); default: the compiler's own")
     parser.add_argument("--skip-toolchain-check", action="store_true",
-                        help="go on even if the toolchain gate refuses the pinned clang/lld for these objects")
+                        help="go on even if the toolchain gate refuses the compiler/linker for these objects")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     output.add_argument("--json", action="store_true",
@@ -108,11 +115,17 @@ def _default_output(args: argparse.Namespace) -> Path:
 
 def _build(args: argparse.Namespace) -> int:
     from relink.app import AppSpec, BuildRequest, build_onefile
+    from relink.errors import ExitCode, RelinkError
     from relink.support import StepReporter
 
     config = apply_tool_config(args, args.options_parser, Path.cwd())
     if config is not None and not (args.quiet or args.json):
         print(f"relink: options from [tool.relink] in {config}", file=sys.stderr)
+    if args.linker and not args.cc:
+        raise RelinkError("--linker needs --cc (the pinned clang links with its own lld)", ExitCode.USAGE)
+    if args.cc and args.glibc:
+        raise RelinkError("--glibc needs the pinned clang (it links against that glibc's stubs); --cc links "
+                          "against this machine's glibc", ExitCode.USAGE)
     app = AppSpec(args.app, entry=args.entry, includes=tuple(args.include)) if args.app else None
     stdlib = args.stdlib if args.stdlib in ("auto", "full") else tuple(n for n in args.stdlib.split(",") if n)
     excludes = tuple(n for value in args.exclude for n in value.split(",") if n)
@@ -122,7 +135,7 @@ def _build(args: argparse.Namespace) -> int:
         no_copyleft=args.no_copyleft,
         no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
         fast_link=args.fast_link, glibc=args.glibc, python=args.python, strict=args.strict,
-        skip_toolchain_check=args.skip_toolchain_check,
+        skip_toolchain_check=args.skip_toolchain_check, cc=args.cc, linker=args.linker,
     )
     reporter = StepReporter("json" if args.json else "quiet" if args.quiet else "text")
     result = build_onefile(request, reporter)

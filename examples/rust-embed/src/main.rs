@@ -1,14 +1,15 @@
 //! An isolated CPython interpreter inside a Rust program, with a builtin module written in Rust.
 //!
 //! `rustmod.add(a, b)` is registered through the inittab before initialization, so Python imports it
-//! like any builtin module. The interpreter's stdlib is the distribution's `python/install/lib/python3.X`
-//! (its prefix is compiled in by build.rs; RUST_EMBED_HOME overrides it at run time). The exit code is
-//! 1 if the Python code raised, 120 if finalization failed (as `python` does), else 0.
+//! like any builtin module. The interpreter's stdlib is `python3XY.zip` beside the executable (written
+//! there by build.rs with `relink stdlib`; RUST_EMBED_STDLIB names another zip at run time), so the
+//! program runs wherever it is copied with its zip. The exit code is 1 if the Python code raised, 120 if
+//! finalization failed (as `python` does), else 0.
 //!
 //! Only stable-ABI items are declared here (their layout is the same in every CPython 3.x);
 //! PyConfig, whose layout is not, is handled by src/pyconfig_shim.c.
 
-use std::ffi::{c_char, c_int, c_long, c_void, CString, OsString};
+use std::ffi::{c_char, c_int, c_long, c_void, CString};
 use std::os::unix::ffi::OsStringExt;
 use std::process::exit;
 use std::ptr;
@@ -71,7 +72,7 @@ extern "C" {
     static mut PyExc_OverflowError: *mut PyObject;
 
     // src/pyconfig_shim.c
-    fn rust_embed_initialize(home: *const c_char, argc: c_int, argv: *const *mut c_char) -> c_int;
+    fn rust_embed_initialize(stdlib_zip: *const c_char, argc: c_int, argv: *const *mut c_char) -> c_int;
 }
 
 /// rustmod.add(a, b): the sum of two integers, OverflowError if it does not fit a C long.
@@ -145,8 +146,14 @@ fn c_string(bytes: Vec<u8>) -> CString {
 }
 
 fn main() {
-    let home = std::env::var_os("RUST_EMBED_HOME").unwrap_or_else(|| OsString::from(env!("RUST_EMBED_PYTHON_HOME")));
-    let home = c_string(home.into_vec());
+    let zip = std::env::var_os("RUST_EMBED_STDLIB").unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap_or_else(|err| {
+            eprintln!("rust-embed: cannot locate the executable: {err}");
+            exit(1)
+        });
+        exe.with_file_name(env!("RUST_EMBED_STDLIB_ZIP")).into_os_string()
+    });
+    let zip = c_string(zip.into_vec());
     let args: Vec<CString> = std::env::args_os().map(|arg| c_string(arg.into_vec())).collect();
     let mut argv: Vec<*mut c_char> = args.iter().map(|arg| arg.as_ptr() as *mut c_char).collect();
     argv.push(ptr::null_mut());
@@ -156,7 +163,7 @@ fn main() {
             eprintln!("rust-embed: PyImport_AppendInittab failed");
             exit(1);
         }
-        let status = rust_embed_initialize(home.as_ptr(), args.len() as c_int, argv.as_ptr());
+        let status = rust_embed_initialize(zip.as_ptr(), args.len() as c_int, argv.as_ptr());
         if status != 0 {
             exit(status);
         }

@@ -11,16 +11,41 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Initialize an isolated interpreter (no environment variables, no user site-packages, no guessing
- * of paths from the executable's location): `home` is the prefix holding lib/python3.X/os.py, and
- * argv becomes sys.argv unparsed. Returns 0 on success, else the exit code to use (the message has been
- * printed). Call PyImport_AppendInittab before this. */
-int rust_embed_initialize(const char *home, int argc, char *const *argv)
+ * of paths): its only module search path is `stdlib_zip` (the stdlib as bytecode, from `relink stdlib`)
+ * and its home the zip's folder, so nothing else on the machine is read. argv becomes sys.argv
+ * unparsed. Returns 0 on success, else the exit code to use (the message has been printed). Call
+ * PyImport_AppendInittab before this. */
+int rust_embed_initialize(const char *stdlib_zip, int argc, char *const *argv)
 {
+    FILE *zip = fopen(stdlib_zip, "rb");
+    if (zip == NULL) {
+        fprintf(stderr, "rust-embed: cannot open the stdlib %s (write it with 'relink stdlib DIST -o %s')\n",
+                stdlib_zip, stdlib_zip);
+        return 1;
+    }
+    fclose(zip);
+    char home[4096];
+    snprintf(home, sizeof(home), "%s", stdlib_zip);
+    char *slash = strrchr(home, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+    }
+    wchar_t *zip_w = Py_DecodeLocale(stdlib_zip, NULL);
+    if (zip_w == NULL) {
+        fprintf(stderr, "rust-embed: cannot decode %s\n", stdlib_zip);
+        return 1;
+    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     PyStatus status = PyConfig_SetBytesString(&config, &config.home, home);
+    if (!PyStatus_Exception(status)) {
+        config.module_search_paths_set = 1;
+        status = PyWideStringList_Append(&config.module_search_paths, zip_w);
+    }
+    PyMem_RawFree(zip_w);
     if (!PyStatus_Exception(status)) {
         status = PyConfig_SetBytesArgv(&config, argc, argv);
     }
