@@ -17,7 +17,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Reinstall only when the project's declared dependencies change.
 stamp=.venv/.relink-installed
-want="$(sha256sum pyproject.toml CMakeLists.txt | sha256sum | cut -d' ' -f1)"
+# cmake/ too: the install copies the CMake package into site-packages (found there by CMAKE_PREFIX_PATH).
+want="$(sha256sum pyproject.toml CMakeLists.txt cmake/*.cmake cmake/include/* | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[test]"

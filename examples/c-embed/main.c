@@ -1,13 +1,13 @@
 /* c-embed: an isolated CPython interpreter inside a C program, linked by relink's CMake package.
  *
- * PyConfig.home is the distribution's python/install (compiled in as C_EMBED_PYTHON_HOME; the
- * C_EMBED_HOME environment variable overrides it at run time), so the stdlib is the distribution's own
- * lib/python3.X. Exit code: 1 if the Python code raised, 120 if finalization failed, else 0.
+ * The stdlib travels with the executable: python3XY.zip beside it (relink_target_link_python copies it
+ * there), found from the executable's own location by relink_embed.h, so the program runs wherever it
+ * is copied or installed together with its zip. Exit code: 1 if the Python code raised or the stdlib is
+ * missing, 120 if finalization failed, else 0.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <relink_embed.h>
 
 static const char script[] =
     "import json, math, sys\n"
@@ -19,10 +19,9 @@ static const char script[] =
 
 int main(int argc, char **argv)
 {
-    const char *home = getenv("C_EMBED_HOME");
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
-    PyStatus status = PyConfig_SetBytesString(&config, &config.home, home ? home : C_EMBED_PYTHON_HOME);
+    PyStatus status = relink_config_use_stdlib_zip(&config, RELINK_STDLIB_ZIP_NAME);
     if (!PyStatus_Exception(status)) {
         status = PyConfig_SetBytesArgv(&config, argc, argv);
     }

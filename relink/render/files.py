@@ -25,7 +25,7 @@ from relink.render.linkargs import (
     gnu_link_args,
     pyo3_config_lines,
 )
-from relink.resources import templates_dir
+from relink.resources import cmake_dir, templates_dir
 
 __all__ = [
     "FORMATS",
@@ -78,21 +78,24 @@ def render_config_c(plan: LinkPlan) -> str:
 
 def render_main_c(
     plan: LinkPlan, *, use_environment: bool = True, site_import: bool = True,
-    module_search_paths: Sequence[str] = (),
+    module_search_paths: Sequence[str] = (), stdlib_zip: str | None = None,
 ) -> str:
     """The launcher: PyConfig_InitIsolatedConfig made a normal interpreter (parse_argv=1, signal handlers,
     environment honoured unless `use_environment` is False), then Py_RunMain. `module_search_paths`, when
-    given, fixes sys.path (for a stdlib zip); `-DRELINK_PYTHON_HOME=...` compiles in PyConfig.home."""
+    given, fixes sys.path; `stdlib_zip` (a file name) makes that zip beside the executable the stdlib,
+    through relink_embed.h; `-DRELINK_PYTHON_HOME=...` compiles in PyConfig.home instead."""
     return _render(
         "main.c.j2", plan=plan, use_environment=use_environment, site_import=site_import,
-        module_search_paths=list(module_search_paths),
+        module_search_paths=list(module_search_paths), stdlib_zip=stdlib_zip,
     )
 
 
-def render_cmake(plan: LinkPlan, python_dir: str, *, name: str = "python", toolchain_file: str | None = None) -> str:
+def render_cmake(plan: LinkPlan, python_dir: str, *, name: str = "python", toolchain_file: str | None = None,
+                 stdlib_zip: str | None = None) -> str:
     """A complete CMake project (beside config.c and main.c) building executable `name` from the plan with
-    the pinned clang + lld (`toolchain_file`, used unless the caller passes CMAKE_TOOLCHAIN_FILE):
-    ThinLTO with a cache directory for bitcode plans, an ordinary link for native objects."""
+    the pinned clang + lld (`toolchain_file`, used unless the caller passes CMAKE_TOOLCHAIN_FILE or
+    CMAKE_C_COMPILER): ThinLTO with a cache directory for bitcode plans, an ordinary link for native
+    objects. `stdlib_zip` (a file in the project) is copied beside the executable after each build."""
     libs = plan.libraries
     static_libs = [lib.path for lib in libs if lib.kind == "static"]
     return _render(
@@ -109,6 +112,7 @@ def render_cmake(plan: LinkPlan, python_dir: str, *, name: str = "python", toolc
         frameworks=[lib.name for lib in libs if lib.kind == "framework"],
         export_flag=export_dynamic_flag(plan) if plan.export_dynamic else None,
         runtime_files=list(plan.runtime_files),
+        stdlib_zip=stdlib_zip,
     )
 
 
@@ -153,10 +157,13 @@ def expand_formats(formats: Iterable[str]) -> list[str]:
 def render_files(
     plan: LinkPlan, python_dir: str, formats: Iterable[str], *, name: str = "python",
     toolchain_file: str | None = None, inittab_object: str = "config.o", library_dir: str = ".",
+    stdlib_zip: str | None = None,
 ) -> dict[str, str]:
     """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o and the packed
     library excluded. `inittab_object` is where the link arguments expect the compiled config.c,
-    `library_dir` the folder of the packed library."""
+    `library_dir` the folder of the packed library. With `stdlib_zip` (the name of a stdlib zip the caller
+    writes into the project), the cmake format's executable runs on that zip beside it (relink_embed.h
+    is added to the files)."""
     if not _TARGET_NAME.fullmatch(name):
         raise RelinkError(f"--name {name!r}: use letters, digits, '_', '.', '+' or '-'", ExitCode.USAGE)
     cmake = "cmake" in expand_formats(formats)
@@ -169,8 +176,11 @@ def render_files(
             continue
         files["config.c"] = render_config_c(plan)
         if fmt == "cmake":
-            files["CMakeLists.txt"] = render_cmake(plan, python_dir, name=name, toolchain_file=toolchain_file)
-            files["main.c"] = render_main_c(plan)
+            files["CMakeLists.txt"] = render_cmake(plan, python_dir, name=name, toolchain_file=toolchain_file,
+                                                   stdlib_zip=stdlib_zip)
+            files["main.c"] = render_main_c(plan, stdlib_zip=stdlib_zip)
+            if stdlib_zip:
+                files["relink_embed.h"] = (cmake_dir() / "include" / "relink_embed.h").read_text()
         elif fmt == "rsp":
             files["link.rsp"] = render_response_file(plan, python_dir, [inittab_object])
         elif fmt == "cargo":

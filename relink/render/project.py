@@ -112,7 +112,8 @@ def compile_inittab(plan: LinkPlan, python_dir: Path, source: Path, output: Path
     with `cc`, else the compiler for `target` (which must be compilable here)."""
     compiler = cc or str(target_compiler(target))
     command = [
-        compiler, "-c", *plan.inittab_cflags, "-I", str(python_dir / plan.include_dir), str(source),
+        # -x c: a C++ driver (the linker language of a C++ target) compiles it as C, keeping C linkage.
+        compiler, "-c", *plan.inittab_cflags, "-I", str(python_dir / plan.include_dir), "-x", "c", str(source),
         "-o", str(output),
     ]
     from relink.support.runner import announce
@@ -213,6 +214,7 @@ def render_project(
     python_dir: Path | None = None,
     main_c: str | None = None,
     target: LinkTarget | None = None,
+    stdlib_zip: tuple[str, bytes] | None = None,
 ) -> Path:
     """Write the files of `formats` (see FORMAT_FILES; "all" for every one) plus plan.json to `out_dir`.
 
@@ -226,7 +228,8 @@ def render_project(
     the distribution's files are (default: extracted from `dist`). `main_c` replaces the generated
     launcher (the cmake format's main.c), e.g. with relink build's single-file launcher. `target`
     (default: the distribution's, at its own glibc floor) is what config.c and the CMake project compile
-    and link for. Returns the absolute output directory.
+    and link for. `stdlib_zip` (name, bytes) is written into the project for the cmake format's
+    executable to carry. Returns the absolute output directory.
     """
     out = Path(out_dir).resolve()
     chosen = expand_formats(formats)
@@ -237,6 +240,7 @@ def render_project(
     files = render_files(
         plan, pydir.as_posix(), chosen, name=name, toolchain_file=toolchain_file.as_posix(),
         inittab_object=str(out / "config.o"), library_dir=str(out),
+        stdlib_zip=stdlib_zip[0] if stdlib_zip and "cmake" in chosen else None,
     )
     if main_c is not None and "main.c" in files:
         files["main.c"] = main_c
@@ -246,7 +250,8 @@ def render_project(
         _note_source_only(target)
         needs_object = needs_library = False
     _check_ours(out, earlier, [*files, *(["config.o"] if needs_object else []),
-                               *([python_library_name(plan)] if needs_library else [])])
+                               *([python_library_name(plan)] if needs_library else []),
+                               *([stdlib_zip[0]] if stdlib_zip and "cmake" in chosen else [])])
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
@@ -258,6 +263,8 @@ def render_project(
     try:
         for filename, text in sorted(files.items()):
             (staged / filename).write_text(text, encoding="utf-8", newline="\n")
+        if stdlib_zip and "cmake" in chosen:
+            (staged / stdlib_zip[0]).write_bytes(stdlib_zip[1])
         if needs_object:
             compile_inittab(plan, pydir, staged / "config.c", staged / "config.o", cc, target)
         if needs_library:

@@ -22,7 +22,8 @@ __all__ = ["Consumer", "detect_cc", "detect_linker", "detect_rustc"]
 
 _CLANG_VERSION = re.compile(r"\bclang version (\d+\.\d+(?:\.\d+)?)")
 _APPLE_CLANG = re.compile(r"^Apple (?:LLVM|clang) version (\S+)", re.MULTILINE)
-_GCC_VERSION = re.compile(r"^(?:gcc|cc|\S*gcc\S*) \(.*\) (\d+\.\d+(?:\.\d+)?)", re.MULTILINE)
+# gcc and g++ (the driver of a C++ target's link) print the same banner with their own name.
+_GCC_VERSION = re.compile(r"^(?:gcc|cc|c\+\+|\S*gcc\S*|\S*g\+\+\S*) \(.*\) (\d+\.\d+(?:\.\d+)?)", re.MULTILINE)
 _LLD_VERSION = re.compile(r"\bLLD (\d+\.\d+(?:\.\d+)?)")
 _GNU_LD_VERSION = re.compile(r"^GNU ld .*?(\d+\.\d+(?:\.\d+)?)\s*$", re.MULTILINE)
 _GOLD_VERSION = re.compile(r"^GNU gold .*?(\d+\.\d+(?:\.\d+)?)\s*$", re.MULTILINE)

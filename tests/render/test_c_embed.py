@@ -1,12 +1,15 @@
-"""examples/c-embed configured through relink's CMake package (find_package(Relink) from the source
-checkout's cmake/ folder) with the venv's cmake + ninja and the pinned clang/lld toolchain file, built
-against the source-built native-ELF CPython 3.11 and run; configure-time failures name relink's message."""
+"""relink's CMake package for real, found as a user finds it (CMAKE_PREFIX_PATH=<site-packages>, where the
+install put share/cmake/Relink): examples/c-embed built with the pinned clang/lld against the native-ELF
+CPython 3.11 and run under `env -i` from another folder with only its stdlib zip beside it; Python linked
+into a C++ executable and a static library with gcc/g++; the compiler of the linker language gated; a
+shared library linked from the ThinLTO archive; configure-time failures naming relink's message."""
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -19,58 +22,129 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "c-embed"
+TARGETS = Path(__file__).resolve().parent / "cmake_targets"
+SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 
 
-def _configure(build: Path, archive: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    # No RELINK_COMMAND: a source checkout has no relink beside cmake/, so the package falls back to
-    # `Python_EXECUTABLE -m relink`, as in a scikit-build-core build.
+def _configure(source: Path, build: Path, archive: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # No RELINK_COMMAND: the package finds the relink installed beside it (the venv's bin/relink).
     return subprocess.run(
-        [str(cmake_executable()), "-S", str(EXAMPLE), "-B", str(build), "-G", "Ninja",
-         f"-DCMAKE_MAKE_PROGRAM={ninja_executable()}", f"-DCMAKE_TOOLCHAIN_FILE={toolchain_dir() / 'clang.cmake'}",
-         f"-DRelink_DIR={cmake_dir()}", f"-DPython_EXECUTABLE={sys.executable}", f"-DRELINK_DIST={archive}", *extra],
+        [str(cmake_executable()), "-S", str(source), "-B", str(build), "-G", "Ninja",
+         f"-DCMAKE_MAKE_PROGRAM={ninja_executable()}", f"-DCMAKE_PREFIX_PATH={SITE_PACKAGES}",
+         f"-DRELINK_DIST={archive}", *extra],
         capture_output=True, text=True, timeout=300,
     )
+
+
+def _build(build: Path, *targets: str) -> None:
+    built = subprocess.run([str(cmake_executable()), "--build", str(build), *(["--target", *targets] if targets else [])],
+                           capture_output=True, text=True, timeout=900)
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr
+
+
+def _run_elsewhere(exe: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    cwd.mkdir(exist_ok=True)
+    return subprocess.run(["env", "-i", str(exe)], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def _ship(build: Path, name: str, folder: Path, *, with_zip: bool = True) -> Path:
+    folder.mkdir()
+    shutil.copy2(build / name, folder / name)
+    if with_zip:
+        shutil.copy2(build / "python311.zip", folder / "python311.zip")
+    return folder / name
+
+
+def _no_build_machine_path(exe: Path) -> None:
+    strings = subprocess.run(["strings", str(exe)], capture_output=True, text=True, check=True).stdout
+    assert "/relink/" not in strings and "python/install" not in strings
 
 
 @pytest.fixture(scope="module")
 def c_embed(elf_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = tmp_path_factory.mktemp("c-embed")
-    configured = _configure(build, elf_archive)
+    configured = _configure(EXAMPLE, build, elf_archive, f"-DCMAKE_TOOLCHAIN_FILE={toolchain_dir() / 'clang.cmake'}")
     assert configured.returncode == 0, configured.stdout + configured.stderr
-    built = subprocess.run([str(cmake_executable()), "--build", str(build)], capture_output=True, text=True)
-    assert built.returncode == 0, built.stdout + built.stderr
-    return build / "c-embed"
+    _build(build)
+    return build
 
 
-def _run(exe: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(exe)], capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ["PATH"], **env})
+def test_package_is_found_through_the_prefix_path(c_embed: Path) -> None:
+    cache = (c_embed / "CMakeCache.txt").read_text()
+    assert f"Relink_DIR:PATH={SITE_PACKAGES}/relink/share/cmake/Relink" in cache
 
 
-def test_c_embed_runs_json_and_math_on_the_distributions_stdlib(c_embed: Path, elf_archive: Path) -> None:
-    result = _run(c_embed)
+def test_c_embed_runs_anywhere_with_its_stdlib_zip(c_embed: Path, tmp_path: Path) -> None:
+    exe = _ship(c_embed, "c-embed", tmp_path / "shipped")
+    result = _run_elsewhere(exe, tmp_path / "elsewhere")
     assert result.returncode == 0, result.stderr
-    root = subprocess.run([sys.executable, "-m", "relink", "extract", str(elf_archive), "--print-path"],
-                          capture_output=True, text=True, check=True).stdout.strip()
     assert result.stdout.splitlines() == [
         '{"hypot": 5.0, "primes": [2, 3, 5, 7, 11, 13, 17, 19]}',
         "round trip: True",
         "builtin: _json math",
-        f"stdlib: {root}/python/install/lib/python3.11/json/__init__.py",
+        f"stdlib: {exe.parent}/python311.zip/json/__init__.pyc",
     ]
+    _no_build_machine_path(exe)
 
 
-def test_c_embed_without_a_stdlib_stops_with_pythons_message(c_embed: Path, tmp_path: Path) -> None:
-    result = _run(c_embed, C_EMBED_HOME=str(tmp_path / "nowhere"))
+def test_c_embed_without_its_stdlib_names_the_missing_zip(c_embed: Path, tmp_path: Path) -> None:
+    exe = _ship(c_embed, "c-embed", tmp_path / "shipped", with_zip=False)
+    result = _run_elsewhere(exe, tmp_path)
     assert result.returncode == 1
-    assert "Fatal Python error" in result.stderr
+    assert f"the stdlib {exe.parent}/python311.zip is missing: put it beside the executable" in result.stderr
+
+
+def test_install_puts_the_zip_beside_the_executable(c_embed: Path, tmp_path: Path) -> None:
+    installed = subprocess.run([str(cmake_executable()), "--install", str(c_embed), "--prefix", str(tmp_path / "p")],
+                               capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    result = _run_elsewhere(tmp_path / "p" / "bin" / "c-embed", tmp_path / "elsewhere")
+    assert result.returncode == 0 and result.stdout.endswith(f"{tmp_path}/p/bin/python311.zip/json/__init__.pyc\n")
 
 
 def test_configure_failure_names_relinks_message(elf_archive: Path, tmp_path: Path) -> None:
-    result = _configure(tmp_path / "build", elf_archive, "-DRELINK_EXTENSIONS=minimal,+nosuch")
+    result = _configure(EXAMPLE, tmp_path / "build", elf_archive, "-DRELINK_EXTENSIONS=minimal,+nosuch")
     assert result.returncode != 0
-    assert "relink_add_python_executable(c-embed): 'relink generate" in result.stderr
+    assert "relink_target_link_python(c-embed): 'relink generate" in result.stderr
     assert "unknown extension 'nosuch'" in result.stderr
+
+
+def test_cxx_executable_and_static_library_link_with_gcc(elf_archive: Path, tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    configured = _configure(TARGETS, build, elf_archive, "-DCMAKE_C_COMPILER=gcc", "-DCMAKE_CXX_COMPILER=g++")
+    assert configured.returncode == 0, configured.stderr
+    # The C++ target is gated (and its config.c compiled) with the C++ compiler that links it.
+    comment = subprocess.run(["readelf", "-p", ".comment", str(build / "relink" / "cxx-app" / "config.o")],
+                             capture_output=True, text=True).stdout
+    assert "GCC: (" in comment
+    _build(build)
+    cxx = _run_elsewhere(_ship(build, "cxx-app", tmp_path / "cxx"), tmp_path / "elsewhere")
+    assert (cxx.returncode, cxx.stdout) == (0, "c++: [1, 2]\n"), cxx.stderr
+    static = _run_elsewhere(_ship(build, "static-host", tmp_path / "static"), tmp_path / "elsewhere")
+    assert (static.returncode, static.stdout) == (0, "library: 3628800 True\n"), static.stderr
+
+
+def test_cxx_compiler_is_gated_for_bitcode(lto_archive: Path, tmp_path: Path) -> None:
+    result = _configure(TARGETS, tmp_path / "build", lto_archive, "-DCMAKE_CXX_COMPILER=g++")
+    assert result.returncode != 0
+    assert "relink_target_link_python(cxx-app)" in result.stderr
+    assert "g++ (gcc " in result.stderr and "cannot read LLVM" in result.stderr
+
+
+def test_shared_library_links_the_thinlto_archive(lto_archive: Path, tmp_path: Path) -> None:
+    # ThinLTO generates position-independent code for a shared library at link time.
+    build = tmp_path / "build"
+    configured = _configure(TARGETS, build, lto_archive, f"-DCMAKE_TOOLCHAIN_FILE={toolchain_dir() / 'clang.cmake'}",
+                            "-DWITH_SHARED=ON")
+    assert configured.returncode == 0, configured.stderr
+    _build(build, "shared-host")
+    folder = tmp_path / "shipped"
+    host = _ship(build, "shared-host", folder)
+    shutil.copy2(build / "libpyshared.so", folder / "libpyshared.so")
+    result = subprocess.run(["env", "-i", f"LD_LIBRARY_PATH={folder}", str(host)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "library: 3628800 True\n"), result.stderr
+    _no_build_machine_path(folder / "libpyshared.so")
 
 
 def test_package_version_is_relinks_version() -> None:

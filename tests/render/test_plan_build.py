@@ -138,3 +138,25 @@ def test_thinlto_build_from_bitcode(lto_archive: Path, tmp_path: Path) -> None:
     _check_runs_as_planned(exe, dist, plan)
     assert (tmp_path / "build" / "thinlto-cache").is_dir()
     print(f"ThinLTO link of {len(plan.objects)} objects: {seconds:.1f} s, {exe.stat().st_size} bytes")
+
+
+def test_generated_project_runs_anywhere_with_its_stdlib_zip(elf_archive: Path, tmp_path: Path, capsys) -> None:
+    assert relink_main(["generate", str(elf_archive), "-o", str(tmp_path / "out"), "--extensions",
+                        "minimal,+_json"]) == 0
+    capsys.readouterr()
+    build = tmp_path / "out" / "build"
+    subprocess.run([str(BIN / "cmake"), "-S", str(tmp_path / "out"), "-B", str(build), "-G", "Ninja",
+                    f"-DCMAKE_MAKE_PROGRAM={BIN / 'ninja'}"], check=True, capture_output=True, text=True)
+    built = subprocess.run([str(BIN / "cmake"), "--build", str(build)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("python", "python311.zip"):
+        (shipped / name).write_bytes((build / name).read_bytes())
+    (shipped / "python").chmod(0o755)
+    result = subprocess.run(["env", "-i", str(shipped / "python"), "-c", "import json, sys; print(json.__file__, sys.path)"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{shipped}/python311.zip/json/__init__.pyc ['{shipped}/python311.zip']\n"
+    strings = subprocess.run(["strings", str(shipped / "python")], capture_output=True, text=True).stdout
+    assert "/relink/" not in strings and "python/install" not in strings
