@@ -17,7 +17,7 @@ project, Cargo or PyO3) to carry with it: put it beside the executable as python
 name) and make it the interpreter's only module search path. Start-up needs (encodings, runpy's
 imports) are always in. --extensions names what the program links: the zip is deflated only if that
 includes zlib (zipimport needs it to inflate), else stored. The output is written to a temporary file
-beside FILE and renamed, so a failure leaves no partial file."""
+beside FILE (its folder created if missing) and renamed, so a failure leaves no partial file."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,8 +49,6 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.output is not None and args.output.is_dir():
         raise RelinkError(f"{args.output}: is a folder; name the zip to write, e.g. {args.output}/python3XY.zip")
-    if args.output is not None and not args.output.parent.resolve().is_dir():
-        raise RelinkError(f"{args.output}: folder {args.output.parent} does not exist")
     dist = open_distribution(args.dist)
     plan = make_plan(dist, args.extensions)
     modules = "full" if args.modules == "full" else [name for name in args.modules.split(",") if name]

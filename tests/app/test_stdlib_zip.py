@@ -56,10 +56,9 @@ def test_named_modules_with_zlib_are_deflated(elf_archive: Path, tmp_path: Path)
     assert again.read_bytes() == out.read_bytes()
 
 
-@pytest.mark.parametrize("target", ["folder", "missing/x.zip"])
-def test_bad_output_is_refused_in_one_line(elf_archive: Path, tmp_path: Path, target: str) -> None:
+def test_a_folder_as_output_is_refused_in_one_line(elf_archive: Path, tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
-    result = _relink("stdlib", elf_archive, "-o", tmp_path / target)
+    result = _relink("stdlib", elf_archive, "-o", tmp_path / "folder")
     assert result.returncode == 3
-    assert len(result.stderr.strip().splitlines()) == 1 and str(tmp_path / target) in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+    assert len(result.stderr.strip().splitlines()) == 1 and str(tmp_path / "folder") in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["folder"]

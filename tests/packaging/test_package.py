@@ -73,7 +73,8 @@ def test_wheel_is_pure_python_with_the_license_texts(dists) -> None:
     assert "License-Expression: Apache-2.0 AND CC-BY-4.0" in metadata
     # relink's data: templates, the toolchain pin and the CMake package.
     assert {"relink/data/templates/config.c.j2", "relink/data/toolchain/pin.json",
-            "relink/data/cmake/RelinkConfig.cmake", "relink/report/spdx_license_ids.txt"} <= names
+            "relink/share/cmake/Relink/RelinkConfig.cmake", "relink/share/cmake/Relink/include/relink_embed.h",
+            "relink/report/spdx_license_ids.txt"} <= names
     assert not any("__pycache__" in name or name.startswith(".venv") for name in names)
 
 
