@@ -161,6 +161,11 @@ function(relink_target_link_python target)
   target_include_directories(${target} ${include_scope} "${root}/python/${include_dir}"
                              "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/include")
   target_link_options(${target} ${link_scope} "@${out}/link.rsp")
+  if(type MATCHES "^(SHARED|MODULE)_LIBRARY$" AND NOT APPLE AND NOT WIN32)
+    # The library's Python binds to itself (never to another libpython in the process), which also lets
+    # objects compiled as position-independent executables (PBS's and relink's) link into a shared object.
+    target_link_options(${target} PRIVATE "-Wl,-Bsymbolic")
+  endif()
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${out}/link.rsp")
   if(lto AND CMAKE_${language}_COMPILER_ID MATCHES "Clang")
     # LLVM bitcode: ThinLTO at link time (lld), with a cache so relinks after a source edit are fast.

@@ -1,8 +1,8 @@
 """relink's CMake package for real, found as a user finds it (CMAKE_PREFIX_PATH=<site-packages>, where the
 install put share/cmake/Relink): examples/c-embed built with the pinned clang/lld against the native-ELF
 CPython 3.11 and run under `env -i` from another folder with only its stdlib zip beside it; Python linked
-into a C++ executable and a static library with gcc/g++; the compiler of the linker language gated; a
-shared library linked from the ThinLTO archive; configure-time failures naming relink's message."""
+into a C++ executable, a static and a shared library with gcc/g++; the compiler of the linker language
+gated; configure-time failures naming relink's message."""
 
 from __future__ import annotations
 
@@ -109,9 +109,10 @@ def test_configure_failure_names_relinks_message(elf_archive: Path, tmp_path: Pa
     assert "unknown extension 'nosuch'" in result.stderr
 
 
-def test_cxx_executable_and_static_library_link_with_gcc(elf_archive: Path, tmp_path: Path) -> None:
+def test_cxx_executable_static_and_shared_library_link_with_gcc(elf_archive: Path, tmp_path: Path) -> None:
     build = tmp_path / "build"
-    configured = _configure(TARGETS, build, elf_archive, "-DCMAKE_C_COMPILER=gcc", "-DCMAKE_CXX_COMPILER=g++")
+    configured = _configure(TARGETS, build, elf_archive, "-DCMAKE_C_COMPILER=gcc", "-DCMAKE_CXX_COMPILER=g++",
+                            "-DWITH_SHARED=ON")
     assert configured.returncode == 0, configured.stderr
     # The C++ target is gated (and its config.c compiled) with the C++ compiler that links it.
     comment = subprocess.run(["readelf", "-p", ".comment", str(build / "relink" / "cxx-app" / "config.o")],
@@ -122,6 +123,14 @@ def test_cxx_executable_and_static_library_link_with_gcc(elf_archive: Path, tmp_
     assert (cxx.returncode, cxx.stdout) == (0, "c++: [1, 2]\n"), cxx.stderr
     static = _run_elsewhere(_ship(build, "static-host", tmp_path / "static"), tmp_path / "elsewhere")
     assert (static.returncode, static.stdout) == (0, "library: 3628800 True\n"), static.stderr
+    # The shared library binds its Python to itself (-Bsymbolic), so PIE-compiled objects link into it.
+    folder = tmp_path / "shared"
+    host = _ship(build, "shared-host", folder)
+    shutil.copy2(build / "libpyshared.so", folder / "libpyshared.so")
+    shared = subprocess.run(["env", "-i", f"LD_LIBRARY_PATH={folder}", str(host)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert (shared.returncode, shared.stdout) == (0, "library: 3628800 True\n"), shared.stderr
+    _no_build_machine_path(folder / "libpyshared.so")
 
 
 def test_cxx_compiler_is_gated_for_bitcode(lto_archive: Path, tmp_path: Path) -> None:
@@ -129,22 +138,6 @@ def test_cxx_compiler_is_gated_for_bitcode(lto_archive: Path, tmp_path: Path) ->
     assert result.returncode != 0
     assert "relink_target_link_python(cxx-app)" in result.stderr
     assert "g++ (gcc " in result.stderr and "cannot read LLVM" in result.stderr
-
-
-def test_shared_library_links_the_thinlto_archive(lto_archive: Path, tmp_path: Path) -> None:
-    # ThinLTO generates position-independent code for a shared library at link time.
-    build = tmp_path / "build"
-    configured = _configure(TARGETS, build, lto_archive, f"-DCMAKE_TOOLCHAIN_FILE={toolchain_dir() / 'clang.cmake'}",
-                            "-DWITH_SHARED=ON")
-    assert configured.returncode == 0, configured.stderr
-    _build(build, "shared-host")
-    folder = tmp_path / "shipped"
-    host = _ship(build, "shared-host", folder)
-    shutil.copy2(build / "libpyshared.so", folder / "libpyshared.so")
-    result = subprocess.run(["env", "-i", f"LD_LIBRARY_PATH={folder}", str(host)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
-    assert (result.returncode, result.stdout) == (0, "library: 3628800 True\n"), result.stderr
-    _no_build_machine_path(folder / "libpyshared.so")
 
 
 def test_package_version_is_relinks_version() -> None:
