@@ -30,9 +30,9 @@ def test_wheel_gets_the_package_manager_line(monkeypatch: pytest.MonkeyPatch, ne
     assert expected in install_hint(need) and "setup.sh" not in install_hint(need)
 
 
-def test_missing_compiler_message_carries_the_hint(samples_dir: Path) -> None:
-    sample = samples_dir / "PYTHON.3.12.7-x86_64-unknown-linux-gnu-pgo+lto.reconstructed.json"
-    result = subprocess.run([sys.executable, "-m", "relink", "toolchain", "check", str(sample),
+@pytest.mark.slow
+def test_missing_compiler_message_carries_the_hint(elf_archive: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "relink", "toolchain", "check", str(elf_archive),
                              "--cc", "no-such-cc-17"], capture_output=True, text=True)
     assert result.returncode == 4
     assert result.stderr == (f"relink: error: compiler 'no-such-cc-17' not found on PATH: install it (run "
