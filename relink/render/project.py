@@ -32,7 +32,7 @@ from relink.render.files import FORMAT_FILES, LIBRARY, expand_formats, render_co
 from relink.render.linkargs import python_library_inputs, python_library_name
 from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, run_tool, staging_dir
-from relink.toolchain import LinkTarget, link_target, target_compiler, target_toolchain_file
+from relink.toolchain import LinkTarget, link_target, pinned_toolchain, target_compiler, target_toolchain_file
 
 __all__ = [
     "MANIFEST", "compile_inittab", "inittab_object", "pack_python_library", "python_dir_for", "python_library",
