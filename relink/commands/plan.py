@@ -119,16 +119,13 @@ def _run_generate(args: argparse.Namespace) -> int:
         _refuse_metadata_only(dist, f"--format {compiled[0]}")
         gate_from_args(args, dist)
     stdlib = None
-    if "cmake" in expand_formats(formats) and not dist.is_metadata_only:
-        # The generated executable carries the stdlib beside it, as bytecode (relink stdlib).
+    if "cmake" in expand_formats(formats) and not dist.is_metadata_only and target.compilable_here:
+        # The generated executable carries the stdlib beside it, as bytecode (relink stdlib); for another
+        # target the distribution's interpreter does not run here, and the project has none.
         from relink.app import stdlib_zip, stdlib_zip_name
 
-        try:
-            archive = stdlib_zip(dist, "full", deflate="zlib" in plan.extension_names)
-            stdlib = (stdlib_zip_name(plan.python_major_minor_version), archive.data)
-        except RelinkError as error:  # e.g. the distribution's interpreter does not run here
-            print(f"relink: note: no stdlib zip in the project ({error}); configure with "
-                  "-DRELINK_PYTHON_HOME=... or add one with 'relink stdlib'", file=sys.stderr)
+        archive = stdlib_zip(dist, "full", deflate="zlib" in plan.extension_names)
+        stdlib = (stdlib_zip_name(plan.python_major_minor_version), archive.data)
     out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc, target=target,
                          stdlib_zip=stdlib)
     if dist.is_metadata_only:
