@@ -119,7 +119,8 @@ def _run_generate(args: argparse.Namespace) -> int:
         _refuse_metadata_only(dist, f"--format {compiled[0]}")
         gate_from_args(args, dist)
     stdlib = None
-    if "cmake" in expand_formats(formats) and not dist.is_metadata_only and target.compilable_here:
+    if (args.stdlib == "zip" and "cmake" in expand_formats(formats) and not dist.is_metadata_only
+            and target.compilable_here):
         # The generated executable carries the stdlib beside it, as bytecode (relink stdlib); for another
         # target the distribution's interpreter does not run here, and the project has none.
         from relink.app import stdlib_zip, stdlib_zip_name
@@ -192,6 +193,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--format", action="append", choices=FORMATS,
                           help="what to write (repeatable; default: cmake)")
     generate.add_argument("--name", default="python", help="executable name in the CMake project (default: %(default)s)")
+    generate.add_argument("--stdlib", choices=("zip", "none"), default="zip",
+                          help="zip: the CMake project carries the stdlib as python3XY.zip beside its executable "
+                               "(needs the distribution's interpreter to run here); none: no stdlib, the "
+                               "executable uses PYTHONHOME or -DRELINK_PYTHON_HOME (default: %(default)s)")
     _add_glibc_argument(generate)
     add_consumer_arguments(generate)
     generate.set_defaults(func=_run_generate)

@@ -144,7 +144,7 @@ def test_local_paths_that_would_inject_are_refused() -> None:
 
     plan = make_plan(open_distribution(LINUX), "minimal")
     with pytest.raises(RelinkError, match="control character"):
-        cargo_lines(plan, "/tmp/x\ncargo:rustc-link-arg=-Wl,--wrap=main")
+        cargo_lines(plan, "/tmp/x\ncargo:rustc-link-arg=-Wl,--wrap=main", "/tmp/lib")
     with pytest.raises(RelinkError, match="quote, backslash"):
         render_files(plan, '/tmp/x")\nexecute_process(COMMAND id)\n#', ["cmake"])
     with pytest.raises(RelinkError, match="--name"):
