@@ -110,6 +110,19 @@ def _target(args: argparse.Namespace, dist: Distribution):
     return link_target(dist.metadata, args.glibc, where=str(dist.source))
 
 
+def _interpreter_runs_here(dist: Distribution) -> bool:
+    """Whether the distribution's own interpreter starts on this machine (it compiles the stdlib zip)."""
+    import subprocess
+
+    if dist.is_metadata_only or not dist.metadata.python_exe:
+        return False
+    try:
+        python = dist.path(dist.metadata.python_exe)
+        return subprocess.run([str(python), "-I", "-c", "pass"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError, RelinkError):
+        return False
+
+
 def _run_generate(args: argparse.Namespace) -> int:
     plan, dist = plan_from_args(args)
     target = _target(args, dist)
@@ -119,8 +132,9 @@ def _run_generate(args: argparse.Namespace) -> int:
         _refuse_metadata_only(dist, f"--format {compiled[0]}")
         gate_from_args(args, dist)
     stdlib = None
-    if (args.stdlib == "zip" and "cmake" in expand_formats(formats) and not dist.is_metadata_only
-            and target.compilable_here):
+    cmake_here = "cmake" in expand_formats(formats) and not dist.is_metadata_only and target.compilable_here
+    want_zip = cmake_here and (args.stdlib == "zip" or (args.stdlib == "auto" and _interpreter_runs_here(dist)))
+    if want_zip:
         # The generated executable carries the stdlib beside it, as bytecode (relink stdlib); for another
         # target the distribution's interpreter does not run here, and the project has none.
         from relink.app import stdlib_zip, stdlib_zip_name
@@ -129,6 +143,9 @@ def _run_generate(args: argparse.Namespace) -> int:
         stdlib = (stdlib_zip_name(plan.python_major_minor_version), archive.data)
     out = render_project(plan, dist, args.output, formats, name=args.name, cc=args.cc, target=target,
                          stdlib_zip=stdlib)
+    if cmake_here and args.stdlib == "auto" and not want_zip:
+        print("relink: note: the distribution's interpreter does not run here, so the project carries no stdlib "
+              "zip; its executable needs PYTHONHOME or -DRELINK_PYTHON_HOME", file=sys.stderr)
     if dist.is_metadata_only:
         python_dir = dist.source.resolve().parent
         if not (python_dir / "build").is_dir():
@@ -193,10 +210,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--format", action="append", choices=FORMATS,
                           help="what to write (repeatable; default: cmake)")
     generate.add_argument("--name", default="python", help="executable name in the CMake project (default: %(default)s)")
-    generate.add_argument("--stdlib", choices=("zip", "none"), default="zip",
+    generate.add_argument("--stdlib", choices=("auto", "zip", "none"), default="auto",
                           help="zip: the CMake project carries the stdlib as python3XY.zip beside its executable "
-                               "(needs the distribution's interpreter to run here); none: no stdlib, the "
-                               "executable uses PYTHONHOME or -DRELINK_PYTHON_HOME (default: %(default)s)")
+                               "(compiled by the distribution's interpreter, which must run here); none: no "
+                               "stdlib, the executable uses PYTHONHOME or -DRELINK_PYTHON_HOME; auto: zip when "
+                               "that interpreter runs here, else none with a note (default: %(default)s)")
     _add_glibc_argument(generate)
     add_consumer_arguments(generate)
     generate.set_defaults(func=_run_generate)
