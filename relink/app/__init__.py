@@ -17,6 +17,7 @@ _EXPORTS = {
     "AppSpec": "payload",
     "BuildRequest": "build",
     "build_onefile": "build",
+    "interpreter_magic": "build",
     "StdlibZip": "stdlib",
     "stdlib_zip": "stdlib",
     "stdlib_zip_name": "stdlib",

@@ -206,7 +206,7 @@ def wheel_target(dist: Distribution) -> WheelTarget:
                        libc=meta.crt_features.libc, glibc=meta.crt_features.glibc_max_version)
 
 
-def _magic(python: Path | str) -> str | None:
+def interpreter_magic(python: Path | str) -> str | None:
     """The bytecode magic number of an interpreter (hex), or None if it cannot run here."""
     import subprocess
 
@@ -214,7 +214,7 @@ def _magic(python: Path | str) -> str | None:
         result = subprocess.run([str(python), "-I", "-S", "-c",
                                  "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
                                 capture_output=True, text=True, timeout=60)
-    except OSError:
+    except (OSError, subprocess.SubprocessError):  # missing, not executable, or hung
         return None
     return result.stdout.strip() if result.returncode == 0 else None
 
@@ -238,7 +238,7 @@ def bytecode_python(dist: Distribution, root: Path, stdlib: Path, chosen: Path |
     whose install/ is incomplete) `chosen` (--python) or `pythonX.Y` on PATH, accepted only if its
     bytecode magic number is the distribution's."""
     own = root / "python" / dist.metadata.python_exe
-    if chosen is None and _magic(own):
+    if chosen is None and interpreter_magic(own):
         return own, False
     version = dist.metadata.python_major_minor_version
     candidate = chosen or (shutil.which(f"python{version}") and Path(shutil.which(f"python{version}")))
@@ -246,7 +246,7 @@ def bytecode_python(dist: Distribution, root: Path, stdlib: Path, chosen: Path |
     if not candidate:
         raise RelinkError(f"{why}: pass --python PATH, a CPython {version} that runs here, to compile the bytecode",
                           ExitCode.TOOLCHAIN)
-    magic, wanted = _magic(candidate), _stdlib_magic(stdlib)
+    magic, wanted = interpreter_magic(candidate), _stdlib_magic(stdlib)
     if magic is None or (wanted and magic != wanted) or (not wanted and not _same_version(candidate, version)):
         raise RelinkError(f"{candidate}: not a CPython {version} that runs here (its bytecode would not load in "
                           f"the distribution's interpreter): pass --python PATH to a CPython {version}",

@@ -112,14 +112,13 @@ def _target(args: argparse.Namespace, dist: Distribution):
 
 def _interpreter_runs_here(dist: Distribution) -> bool:
     """Whether the distribution's own interpreter starts on this machine (it compiles the stdlib zip)."""
-    import subprocess
+    from relink.app import interpreter_magic
 
     if dist.is_metadata_only or not dist.metadata.python_exe:
         return False
     try:
-        python = dist.path(dist.metadata.python_exe)
-        return subprocess.run([str(python), "-I", "-c", "pass"], capture_output=True, timeout=60).returncode == 0
-    except (OSError, subprocess.SubprocessError, RelinkError):
+        return interpreter_magic(dist.path(dist.metadata.python_exe)) is not None
+    except RelinkError:
         return False
 
 
