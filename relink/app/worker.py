@@ -42,6 +42,7 @@ class ReachFinder(modulefinder.ModuleFinder):
         self.syntax_errors = []
         self.skipped = []          # syntax errors in modules added only because their package was reached
         self.optional_phase = False
+        self.names_used = set()    # every name any reached code uses, functions included
 
     def load_module(self, fqname, fp, pathname, file_info):
         cached = _cached_pyc(self.pyc_cache, self.stdlib, pathname)
@@ -74,6 +75,8 @@ class ReachFinder(modulefinder.ModuleFinder):
         super()._safe_import_hook(name, caller, fromlist, level)
 
     def scan_code(self, co, m):
+        if co.co_name == "<module>":  # once per module; modulefinder recurses into nested code itself
+            self.names_used.update(_all_names(co))
         if not (m.__file__ or "").startswith(self.stdlib):
             return super().scan_code(co, m)
         # Same constants by index (LOAD_CONST must still find them) but function bodies blanked out,
@@ -81,6 +84,15 @@ class ReachFinder(modulefinder.ModuleFinder):
         consts = tuple(None if isinstance(c, type(co)) and c.co_flags & inspect.CO_NEWLOCALS else c
                        for c in co.co_consts)
         super().scan_code(co.replace(co_consts=consts), m)
+
+
+def _all_names(co):
+    """The attribute and global names a code object and the functions in it use."""
+    names = set(co.co_names)
+    for const in co.co_consts:
+        if isinstance(const, type(co)):
+            names |= _all_names(const)
+    return names
 
 
 _MAIN_BLOCK_IMPORTS = {}
@@ -140,15 +152,18 @@ BUILTIN_NAMES = set(sys.builtin_module_names)
 # Folders of a third-party package that are never embedded: tests and caches.
 SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__"})
 # Stdlib modules that other code reaches at run time in ways an import scan cannot see: C code importing
-# Python (time.strptime -> _strptime), the zip importer's resource reader, sysconfig's build data.
+# Python (datetime.strptime -> _strptime), the zip importer's resource reader, sysconfig's build data.
 RUNTIME_IMPORTS = {
-    "datetime": ["_strptime"], "time": ["_strptime"], "_strptime": ["calendar", "locale"],
+    "datetime": ["_strptime"], "_strptime": ["calendar", "locale"],
     "importlib.resources": ["importlib.readers", "importlib.resources.readers"],
     "importlib.metadata": ["importlib.readers", "email.parser"], "pkgutil": ["importlib.readers"],
     "sysconfig": [sysconfig._get_sysconfigdata_name()], "zoneinfo": ["importlib.resources", "tzdata"],
-    "logging": ["logging.handlers"], "gettext": ["locale"], "subprocess": ["locale"],
+    "gettext": ["locale"], "subprocess": ["locale"],
     "shutil": ["locale"], "email.utils": ["email._parseaddr"], "zipfile": ["encodings.cp437"],
 }
+# The same, but only when some reached code names the function that does it: `time` is reached by almost
+# every app, and time.strptime's _strptime brings calendar, locale and datetime (about 0.2 MB).
+NAMED_RUNTIME_IMPORTS = {"time": ("strptime", ["_strptime"])}
 
 
 def scan(request):
@@ -233,6 +248,10 @@ def _follow(finder, stdlib, whole_packages, siblings, pyc_cache):
             done_runtime.add(name)
             for extra in RUNTIME_IMPORTS.get(name, ()):
                 _import_quietly(finder, extra)
+        for name, (function, extras) in NAMED_RUNTIME_IMPORTS.items():
+            if name in finder.modules and function in finder.names_used:
+                for extra in extras:
+                    _import_quietly(finder, extra)
         not_stdlib = {n: m for n, m in finder.modules.items() if m.__file__ and not m.__file__.startswith(stdlib)}
         third_party = {n: m for n, m in not_stdlib.items() if n != "__main__"}
         for name in sorted(set(not_stdlib) - done_codecs):

@@ -68,6 +68,28 @@ def test_multiprocessing_brings_what_its_children_import(tmp_path, python, stdli
     assert not any(n.startswith(("multiprocessing", "concurrent")) for n in names)
 
 
+@pytest.mark.parametrize("code, brings", [
+    ("import time\nprint(time.time())\n", False),
+    ("import time\ndef when(text):\n    return time.strptime(text, '%Y')\n", True),
+    ("from time import strptime\n", True),
+    ("import datetime\n", True),
+])
+def test_strptime_module_only_where_strptime_can_run(tmp_path, python, stdlib, code, brings):
+    # time.strptime imports _strptime from C, which the scan cannot see: it is embedded when some reached
+    # code names strptime, and not for every app that imports time (it brings calendar, locale, datetime).
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(_app(tmp_path, code)), "auto", []).modules}
+    assert ("_strptime" in names) is brings
+    assert ("calendar" in names) is brings
+
+
+def test_logging_alone_does_not_bring_its_handlers(tmp_path, python, stdlib):
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(_app(tmp_path, "import logging\n")),
+                                             "auto", []).modules}
+    assert "logging" in names and "logging.handlers" not in names and "socket" not in names
+    config = _app(tmp_path / "config", "import logging.config\n")
+    assert "logging.handlers" in {m.name for m in collect_payload(python, stdlib, AppSpec(config), "auto", []).modules}
+
+
 def test_exclude_a_module_only_the_stdlib_imports(tmp_path, python, stdlib):
     script = _app(tmp_path, "import json\n")
     names = {m.name for m in collect_payload(python, stdlib, AppSpec(script), "auto", ["re"]).modules}
