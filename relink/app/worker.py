@@ -69,8 +69,7 @@ class ReachFinder(modulefinder.ModuleFinder):
         return found
 
     def _safe_import_hook(self, name, caller, fromlist, level=-1):
-        # A stdlib module's `if __name__ == "__main__":` block (heapq's doctest run) is not the module.
-        if caller is not None and name in _main_block_imports(caller.__file__, self.stdlib):
+        if caller is not None and name in _never_run_imports(caller.__file__, self.stdlib):
             return
         super()._safe_import_hook(name, caller, fromlist, level)
 
@@ -95,26 +94,54 @@ def _all_names(co):
     return names
 
 
-_MAIN_BLOCK_IMPORTS = {}
+_NEVER_RUN_IMPORTS = {}
 
 
-def _main_block_imports(path, stdlib):
-    """Modules a stdlib file imports only under `if __name__ == "__main__":`."""
-    if not path or not path.startswith(stdlib) or not path.endswith(".py"):
+def _never_run_imports(path, stdlib):
+    """Modules a source file imports only in blocks that never run when it is imported: `if TYPE_CHECKING:`
+    (type checkers only; typing.TYPE_CHECKING is False at run time), and in the stdlib the
+    `if __name__ == "__main__":` block (heapq's doctest run is not the module)."""
+    if not path or not path.endswith(".py"):
         return ()
-    if path not in _MAIN_BLOCK_IMPORTS:
+    if path not in _NEVER_RUN_IMPORTS:
         with open(path, "rb") as f:
-            tree = ast.parse(f.read())
-        inside, outside = set(), set()
-        for node in tree.body:
-            main_block = isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
-            for child in ast.walk(node):
-                if isinstance(child, ast.Import):
-                    (inside if main_block else outside).update(a.name for a in child.names)
-                elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
-                    (inside if main_block else outside).add(child.module)
-        _MAIN_BLOCK_IMPORTS[path] = inside - outside
-    return _MAIN_BLOCK_IMPORTS[path]
+            source = f.read()
+        in_stdlib = path.startswith(stdlib)
+        if not in_stdlib and b"TYPE_CHECKING" not in source:
+            _NEVER_RUN_IMPORTS[path] = ()
+            return ()
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            _NEVER_RUN_IMPORTS[path] = ()
+            return ()
+        never, runs = set(), set()
+
+        def visit(node, never_runs):
+            if isinstance(node, ast.Import):
+                (never if never_runs else runs).update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                (never if never_runs else runs).add(node.module)
+            if isinstance(node, ast.If) and _never_true(node.test, in_stdlib and node in tree.body):
+                for child in node.body:
+                    visit(child, True)
+                for child in node.orelse:
+                    visit(child, never_runs)
+                return
+            for child in ast.iter_child_nodes(node):
+                visit(child, never_runs)
+
+        visit(tree, False)
+        _NEVER_RUN_IMPORTS[path] = never - runs
+    return _NEVER_RUN_IMPORTS[path]
+
+
+def _never_true(test, main_block_counts):
+    if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
+        return True
+    if isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING":
+        return True
+    return main_block_counts and "__main__" in ast.unparse(test)
 
 
 def _scan_pyc(pyc_cache, pathname):

@@ -82,6 +82,17 @@ def test_strptime_module_only_where_strptime_can_run(tmp_path, python, stdlib, c
     assert ("calendar" in names) is brings
 
 
+def test_imports_for_type_checkers_only_are_not_followed(tmp_path, python, stdlib):
+    script = _app(tmp_path, "import typing\nimport helper\n", **{"helper.py": (
+        "from typing import TYPE_CHECKING\nimport typing as t\n"
+        "if TYPE_CHECKING:\n    import asyncio\n"
+        "if t.TYPE_CHECKING:\n    from email import message\nelse:\n    import csv\n"
+        "def f():\n    if TYPE_CHECKING:\n        import sqlite3\n    import json\n")})
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(script), "auto", []).modules}
+    assert {"csv", "json"} <= names, "the else branch and imports outside the block are followed"
+    assert not {"asyncio", "email", "email.message", "sqlite3"} & names
+
+
 def test_logging_alone_does_not_bring_its_handlers(tmp_path, python, stdlib):
     names = {m.name for m in collect_payload(python, stdlib, AppSpec(_app(tmp_path, "import logging\n")),
                                              "auto", []).modules}
