@@ -61,6 +61,7 @@ class BuildRequest:
     excludes: tuple[str, ...] = ()
     optimize: int = 0
     embed_source: bool = False               # .py beside .pyc: tracebacks with source lines, inspect.getsource
+    compress: bool = True                    # deflate the payload (smaller) or store it (faster start-up)
     no_copyleft: bool = False
     no_libraries: bool = False
     export_dynamic: bool = False
@@ -176,12 +177,12 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
         reporter.note(f"warning: {warning}")
     with reporter.step("plan") as record:
         spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None,
-                                       full_stdlib=request.stdlib == "full")
+                                       full_stdlib=request.stdlib == "full", compress=request.compress)
         # Native modules from wheels link against the interpreter's C API: export it.
         plan = make_plan(dist, spec, no_copyleft=request.no_copyleft, no_libraries=request.no_libraries,
                          export_dynamic=request.export_dynamic or bool(payload.natives))
         record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
-    archive = payload_zip(pycs, app=request.app is not None, deflate="zlib" in plan.extension_names)
+    archive = payload_zip(pycs, app=request.app is not None, deflate=request.compress and "zlib" in plan.extension_names)
     interpreter, relinked = _interpreter(dist, plan, target, request, reporter, report)
     with reporter.step("embed"):
         request.output.parent.mkdir(parents=True, exist_ok=True)
@@ -268,10 +269,11 @@ def _same_version(python: Path, version: str) -> bool:
 OPTIONAL_EXTENSION_MAX_BYTES = 256 * 1024
 
 
-def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool, full_stdlib: bool = False) -> str:
+def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool, full_stdlib: bool = False,
+                            compress: bool = True) -> str:
     """Expand the `auto` preset of `relink build`; any other spec is returned unchanged.
 
-    `auto` is `minimal` plus zlib (zipimport needs it to read the compressed payload) plus every
+    `auto` is `minimal` plus zlib (zipimport needs it to read a compressed payload) plus every
     extension the embedded code imports, except optional imports of extensions heavier than
     OPTIONAL_EXTENSION_MAX_BYTES: hashlib then uses its builtin hashes rather than pulling in OpenSSL.
     Without an app, or with the whole stdlib embedded (`full_stdlib`), it is `default`: a plain
@@ -292,7 +294,7 @@ def resolve_extensions_spec(spec: str, payload, dist: Distribution, *, app: bool
                                                                     if link.kind == "static" and link.path))]
         return all(path in sizes for path in files) and sum(sizes[p] for p in files) <= OPTIONAL_EXTENSION_MAX_BYTES
 
-    imports = {**payload.builtin_imports, "zlib": "required"}
+    imports = {**payload.builtin_imports, **({"zlib": "required"} if compress else {})}
     reached = sorted(n for n, how in imports.items()
                      if n in known and n not in removed and (how == "required" or light(n)))
     return ",".join(["minimal", *(f"+{name}" for name in reached), *edits])

@@ -69,6 +69,25 @@ def test_app_runs_alone_in_an_empty_directory(tmp_path, elf_archive, cache):
     assert f"['--flag', 'x'] ['{lonely}'" in run.stdout, "app gets every argument; sys.path is the file itself"
 
 
+def test_no_compress_stores_the_payload_and_needs_no_zlib(tmp_path, elf_archive, cache):
+    script = tmp_path / "app.py"
+    script.write_text("import json\nprint(json.dumps({'stored': True}))\n")
+    outputs = {}
+    for variant, flags in (("deflated", ()), ("stored", ("--no-compress",))):
+        out = tmp_path / variant
+        result = _build(str(elf_archive), "--app", str(script), "-o", str(out), *flags)
+        run = subprocess.run([str(out)], capture_output=True, text=True, env=CLEAN_ENV, cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, '{"stored": true}\n'), run.stderr
+        outputs[variant] = (result, out)
+    import zipfile
+    deflated, stored = (zipfile.ZipFile(outputs[v][1]).infolist() for v in ("deflated", "stored"))
+    assert {i.compress_type for i in deflated} == {zipfile.ZIP_DEFLATED}
+    assert {i.compress_type for i in stored} == {zipfile.ZIP_STORED}
+    assert [i.filename for i in deflated] == [i.filename for i in stored]
+    assert "zlib" in outputs["deflated"][0]["extensions"], "zipimport inflates with zlib"
+    assert "zlib" not in outputs["stored"][0]["extensions"]
+
+
 def test_build_writes_licenses_and_verifies_against_the_plan(tmp_path, elf_archive, cache):
     from relink.app.build import verify_interpreter
     from relink.distribution.opener import open_distribution
