@@ -3,7 +3,7 @@ side by side in one run with the distribution's own interpreter running the same
 PyInstaller one-file build of it.
 
 Each program is built with `relink build`'s default options (the default distribution, --include the
-corpus packages) and with `pyinstaller --onefile --paths <corpus packages>`; each executable and
+corpus packages), again with --no-compress, and with `pyinstaller --onefile --paths <corpus packages>`; each executable and
 `python -s program.py` (PYTHONPATH = the corpus packages) is run from an empty folder under
 `env -i LANG=C.UTF-8`, 3 warm-ups then the median of --runs. Outputs are compared with the stock
 interpreter's: a build whose output differs is reported, not timed. Writes bench/corpus.md.
@@ -84,17 +84,18 @@ def main() -> int:
         stock_argv = [*_env({"PYTHONPATH": str(SITE)}), str(stock), "-s", str(source)]
         expected = _run(stock_argv, empty)
         row["stock_ms"] = _startup(stock_argv, empty, args.runs) * 1000
-        out = work / "relink" / name
-        out.parent.mkdir(exist_ok=True)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "relink", "build", "-q", "--app", str(source), "--include", str(SITE),
-                        "-o", str(out)], check=True)
-        row["relink_build_s"] = time.perf_counter() - started
-        row["relink_mb"] = out.stat().st_size / 1e6
-        got = _run([*_env(), str(out)], empty)
-        row["relink_same"] = (got.returncode, got.stdout) == (expected.returncode, expected.stdout)
-        if row["relink_same"]:
-            row["relink_ms"] = _startup([*_env(), str(out)], empty, args.runs) * 1000
+        for variant, flags in (("relink", []), ("stored", ["--no-compress"])):
+            out = work / variant / name
+            out.parent.mkdir(exist_ok=True)
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "relink", "build", "-q", "--app", str(source), "--include",
+                            str(SITE), "-o", str(out), *flags], check=True)
+            row[f"{variant}_build_s"] = time.perf_counter() - started
+            row[f"{variant}_mb"] = out.stat().st_size / 1e6
+            got = _run([*_env(), str(out)], empty)
+            row[f"{variant}_same"] = (got.returncode, got.stdout) == (expected.returncode, expected.stdout)
+            if row[f"{variant}_same"]:
+                row[f"{variant}_ms"] = _startup([*_env(), str(out)], empty, args.runs) * 1000
         if name in wanted:
             pi_work = work / "pyinstaller" / name
             result = subprocess.run([str(pyinstaller), "--onefile", "--noconfirm", "--log-level", "ERROR",
@@ -123,6 +124,9 @@ def _fmt(value, spec: str) -> str:
 
 def _report(rows: list[dict], runs: int) -> str:
     vs_stock = [r["relink_ms"] / r["stock_ms"] for r in rows if "relink_ms" in r]
+    stored_vs_stock = [r["stored_ms"] / r["stock_ms"] for r in rows if "stored_ms" in r]
+    stored_vs_pi = [r["stored_mb"] / r["pyinstaller_mb"] for r in rows if "pyinstaller_mb" in r]
+    requests = next((r for r in rows if r["name"] == "requests_prepare"), {})
     vs_pi = [r["relink_ms"] / r["pyinstaller_ms"] for r in rows if "relink_ms" in r and "pyinstaller_ms" in r]
     size_vs_pi = [r["relink_mb"] / r["pyinstaller_mb"] for r in rows if "pyinstaller_mb" in r]
     same = sum(r["relink_same"] for r in rows)
@@ -140,16 +144,23 @@ def _report(rows: list[dict], runs: int) -> str:
         f"(target ≤ {TARGETS['startup_vs_stock']}); relink/PyInstaller: "
         f"{_fmt(statistics.median(vs_pi) if vs_pi else None, '.2f')} (target ≤ {TARGETS['startup_vs_pyinstaller']}).",
         f"- Median size relink/PyInstaller: {_fmt(statistics.median(size_vs_pi) if size_vs_pi else None, '.2f')} "
-        "(target ≤ 1.0).",
+        "(target ≤ 1.0); the requests program: "
+        f"{_fmt(requests.get('relink_mb'), '.1f')} MB (target ≤ 12).",
+        f"- With `--no-compress` (bytecode stored, not deflated): start-up relink/stock "
+        f"{_fmt(statistics.median(stored_vs_stock) if stored_vs_stock else None, '.2f')}, size relink/PyInstaller "
+        f"{_fmt(statistics.median(stored_vs_pi) if stored_vs_pi else None, '.2f')}.",
         "",
-        "| program | stock ms | relink ms | relink MB | relink build s | PyInstaller ms | PyInstaller MB | same output (relink / PyInstaller) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| program | stock ms | relink ms | relink MB | `--no-compress` ms | `--no-compress` MB | relink build s "
+        "| PyInstaller ms | PyInstaller MB | same output (relink / `--no-compress` / PyInstaller) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    yes = {True: "yes", False: "NO"}
     for r in rows:
-        pi_same = {True: "yes", False: "NO"}.get(r.get("pyinstaller_same"), "—")
         lines.append(f"| {r['name']} | {r['stock_ms']:.0f} | {_fmt(r.get('relink_ms'), '.0f')} | {r['relink_mb']:.1f} | "
+                     f"{_fmt(r.get('stored_ms'), '.0f')} | {r['stored_mb']:.1f} | "
                      f"{r['relink_build_s']:.1f} | {_fmt(r.get('pyinstaller_ms'), '.0f')} | "
-                     f"{_fmt(r.get('pyinstaller_mb'), '.1f')} | {'yes' if r['relink_same'] else 'NO'} / {pi_same} |")
+                     f"{_fmt(r.get('pyinstaller_mb'), '.1f')} | {yes[r['relink_same']]} / {yes[r['stored_same']]} / "
+                     f"{yes.get(r.get('pyinstaller_same'), '—')} |")
     return "\n".join(lines) + "\n"
 
 
