@@ -1,5 +1,5 @@
-"""A Debian 11 (bullseye, glibc 2.31) root made from Debian's packages, to run relink's outputs on an older
-system than the build machine's.
+"""Debian roots made from Debian's packages: Debian 11 (bullseye, glibc 2.31) to run relink's outputs on an
+older system than the build machine's, and others (sid's newer Pythons) to install relink on.
 
 `debian11_root(arch)` makes it once with `debootstrap --variant=minbase` (as root; about a minute) under
 `$RELINK_TEST_CACHE` (default `~/.cache/relink-tests`), outside the repository and outside relink's own
@@ -37,15 +37,22 @@ def why_no_root() -> str | None:
 
 def debian11_root(arch: str = "amd64") -> Path:
     """The cached bullseye minbase root for `arch` (amd64, i386), made now if missing."""
-    root = test_cache() / f"debian11-{arch}"
+    return debian_root(SUITE, arch, name=f"debian11-{arch}")
+
+
+def debian_root(suite: str, arch: str = "amd64", include: tuple[str, ...] = (), *, name: str | None = None) -> Path:
+    """The cached minbase root of Debian `suite` for `arch`, with the packages `include` names, made now
+    if missing (about a minute; other test runs reuse it)."""
+    root = test_cache() / (name or "-".join(["debian", suite, arch, *include]))
     root.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root.parent / f".{root.name}.lock")):
         if (root / "etc" / "debian_version").is_file():
             return root
         staged = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
         try:
-            subprocess.run(["debootstrap", "--variant=minbase", f"--arch={arch}", SUITE, str(staged), MIRROR],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            extra = [f"--include={','.join(include)}"] if include else []
+            subprocess.run(["debootstrap", "--variant=minbase", f"--arch={arch}", *extra, suite, str(staged),
+                            MIRROR], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             shutil.rmtree(root, ignore_errors=True)
             os.replace(staged, root)
         finally:

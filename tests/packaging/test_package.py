@@ -1,10 +1,12 @@
 """relink as people install it: the sdist holds exactly the tracked files, the wheel built from it is
-py3-none-any with the license texts, and it installs and runs on Debian's python3 and every other
-CPython 3.10+ on the machine (pyenv's, when present)."""
+py3-none-any with the license texts, and it installs and runs on Debian's python3, every other
+CPython 3.10+ on the machine (pyenv's, when present), and Debian sid's python3.13 and python3.14 (in a
+Debian sid root, with their dependencies' wheels from PyPI)."""
 
 from __future__ import annotations
 
 import glob
+import json
 import shutil
 import subprocess
 import sys
@@ -110,3 +112,53 @@ def test_pip_install_runs_on(python: str, dists, tmp_path: Path, samples_dir: Pa
     assert (cmake_dir / "RelinkConfig.cmake").is_file() and str(cmake_dir).startswith(str(venv))
     info = subprocess.run([relink, "info", str(samples_dir / SAMPLE)], capture_output=True, text=True, check=True)
     assert "3.12.7" in info.stdout
+
+
+# The newer CPythons Debian ships (sid has both; the root is made once and cached, see tests/debian_root.py).
+SID_PYTHONS = ("python3.13", "python3.14")
+
+
+@pytest.fixture(scope="module")
+def sid_root() -> Path:
+    from debian_root import debian_root, why_no_root
+
+    why = why_no_root()
+    if why:
+        pytest.skip(why)
+    return debian_root("sid", include=(*(f"{python}-venv" for python in SID_PYTHONS), "ca-certificates"))
+
+
+@pytest.mark.parametrize("python", SID_PYTHONS)
+def test_pip_install_runs_on_debian_sid(python: str, sid_root: Path, dists) -> None:
+    """pip installs the wheel with its dependencies (zstandard, lief, jinja2, ziglang … from PyPI) into a
+    venv of that Python, and relink reads a real archive (zstandard), checks a binary (lief) and plans."""
+    _, wheel, _ = dists
+    real_archive = ROOT.parent / "shared" / "real" / "cpython-3.10.3+real-i686-unknown-linux-gnu-lto-full.tar.zst"
+    inside = Path("/tmp") / f"relink-install-{python}"
+    work = sid_root / inside.relative_to("/")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        shutil.copy2(wheel, work / wheel.name)
+        shutil.copy2(real_archive, work / real_archive.name)
+        # This machine's CA bundle: the root trusts what the machine's own pip trusts (a proxy's CA, too).
+        shutil.copy2("/etc/ssl/certs/ca-certificates.crt", work / "ca.crt")
+        archive = inside / real_archive.name
+        script = " && ".join([
+            f"{python} -m venv venv", f"venv/bin/pip install -q {inside / wheel.name}",
+            "venv/bin/relink --version", f"venv/bin/relink info {archive}",
+            "venv/bin/relink verify /usr/bin/true --max-glibc 2.99",
+            f"venv/bin/relink plan {archive} --extensions minimal,+_json --json > plan.json",
+        ])
+        env = ["/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp", f"PIP_CERT={inside / 'ca.crt'}",
+               "PIP_CACHE_DIR=/var/cache/relink-tests-pip", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
+        ran = subprocess.run(["chroot", str(sid_root), *env, "/bin/sh", "-c", f"cd {inside} && {script}"],
+                             capture_output=True, text=True, timeout=900)
+        assert ran.returncode == 0, (ran.stdout + ran.stderr)[-3000:]
+        assert ran.stdout.startswith("relink ")
+        assert "3.10.3" in ran.stdout and "i686-unknown-linux-gnu" in ran.stdout
+        assert "newest glibc symbol version" in ran.stdout
+        plan = json.loads((work / "plan.json").read_text())
+        assert "_json" in {ext["name"] for ext in plan["extensions"]}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
