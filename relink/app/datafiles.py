@@ -6,6 +6,11 @@ code uses see the embedded files there: `open`/`io.open` for reading, `os.stat`/
 `exists`, `is_file`, `is_dir` too), `os.path.exists`, `isfile`, `isdir` and `os.listdir`. Any other path
 goes straight to the real functions; writing inside the executable fails with EROFS.
 (`importlib.resources` is the portable way, and works without this.)
+
+`importlib.resources` itself reads through the zip importer's resource reader, which parses the whole zip's
+directory again at every `files()` call: a package that looks up hundreds of resources one by one (tzdata's
+zones, pyfiglet's fonts) would spend seconds on it. `install()` makes every reader share one parsed
+directory (one read-only handle on the executable, kept open).
 """
 
 import builtins
@@ -20,19 +25,22 @@ _state = {}
 
 
 def _index():
-    """(files, folders) inside the executable's zip, as member names."""
+    """(files, folders, children) inside the executable's zip, as member names; children maps a folder to
+    the names of its entries."""
     if "files" not in _state:
         import zipimport
 
         importer = zipimport.zipimporter(_state["archive"])
         _state["importer"] = importer
         files = set(getattr(importer, "_files", ()))
-        folders = {""}
+        children = {"": set()}
         for name in files:
-            parts = name.split("/")[:-1]
-            for end in range(1, len(parts) + 1):
-                folders.add("/".join(parts[:end]))
-        _state["files"], _state["folders"] = files, folders
+            parts = name.split("/")
+            for end in range(1, len(parts)):
+                children.setdefault("/".join(parts[:end]), set())
+            for end in range(len(parts)):
+                children["/".join(parts[:end])].add(parts[end])
+        _state["files"], _state["folders"], _state["children"] = files, set(children), children
     return _state["files"], _state["folders"]
 
 
@@ -112,12 +120,42 @@ def _listdir(path="."):
     member = _member(path)
     if member is None:
         return _real["listdir"](path)
-    files, folders = _index()
-    if member not in folders:
+    _index()
+    if member not in _state["children"]:
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
-    prefix = member + "/" if member else ""
-    return sorted({name[len(prefix):].split("/")[0] for name in files | folders
-                   if name.startswith(prefix) and name != member and name[len(prefix):]})
+    return sorted(_state["children"][member])
+
+
+def _get_resource_reader(importer, fullname):
+    """zipimporter.get_resource_reader for embedded packages: readers that share one parsed zip directory
+    (see the docstring); importlib.readers and zipfile are imported on first use only."""
+    if "reader" not in _state:
+        try:
+            from importlib.readers import ZipReader
+        except ImportError:  # a Python without it: the zip importer's own readers
+            _state["reader"] = None
+        else:
+            import zipfile
+
+            shared = {}
+
+            class SharedZipReader(ZipReader):
+                def files(self):
+                    if self.archive not in shared:
+                        shared[self.archive] = zipfile.ZipFile(self.archive)
+                    return zipfile.Path(shared[self.archive], self.prefix)
+
+            _state["reader"] = SharedZipReader
+    if _state["reader"] is None:
+        return _real["get_resource_reader"](importer, fullname)
+    import zipimport
+
+    try:
+        if not importer.is_package(fullname):
+            return None
+    except zipimport.ZipImportError:
+        return None
+    return _state["reader"](importer, fullname)
 
 
 def install():
@@ -126,6 +164,10 @@ def install():
     _state["archive"] = next((entry for entry in sys.path if os.path.isfile(entry)), sys.executable)
     _real.update(open=io.open, exists=posixpath.exists, isfile=posixpath.isfile, isdir=posixpath.isdir,
                  listdir=os.listdir, stat=os.stat)
+    import zipimport
+
+    _real["get_resource_reader"] = zipimport.zipimporter.get_resource_reader
+    zipimport.zipimporter.get_resource_reader = _get_resource_reader
     builtins.open = io.open = open
     posixpath.exists, posixpath.isfile, posixpath.isdir = _exists, _isfile, _isdir
     os.listdir, os.stat, os.lstat = _listdir, _stat, _lstat

@@ -40,6 +40,13 @@ here = pathlib.Path(resapp.__file__).parent
 with open(here / "data" / "words.txt") as f:
     result["dunder_file"] = [f.read().strip(), os.listdir(here / "data"), (here / "data").is_dir(),
                              os.path.isfile(here / "data" / "words.txt"), (here / "nothing").exists()]
+# Hundreds of resources looked up one by one (tzdata's zones, pyfiglet's fonts) share one parsed zip directory.
+import zipfile
+parses = []
+real_contents = zipfile.ZipFile._RealGetContents
+zipfile.ZipFile._RealGetContents = lambda self: parses.append(1) or real_contents(self)
+many = [importlib.resources.files("resapp").joinpath(f"data/many/{i}.txt").read_text() for i in range(300)]
+result["many"] = [len(set(many)), len(parses), len(os.listdir(here / "data" / "many"))]
 try:
     open(here / "data" / "new.txt", "w")
 except OSError as error:
@@ -56,6 +63,9 @@ def _project(root: Path) -> Path:
     (app / "resapp" / "__init__.py").write_text("")
     (app / "resapp" / "__main__.py").write_text(MAIN)
     (app / "resapp" / "data" / "words.txt").write_text("hello from data\n")
+    (app / "resapp" / "data" / "many").mkdir()
+    for i in range(300):
+        (app / "resapp" / "data" / "many" / f"{i}.txt").write_text(f"resource {i}\n")
     (app / "resapp" / "plugins.py").write_text(
         "import importlib\n\ndef load(name):\n    return importlib.import_module('resapp.plugin_' + name).run\n")
     (app / "resapp" / "plugin_shout.py").write_text("def run(text):\n    return text.upper()\n")
@@ -93,7 +103,8 @@ def test_entry_package_data_metadata_and_native_modules_from_memory(built, tmp_p
     result = json.loads(run.stdout)
     assert result["argv"] == ["a", "b"], "--entry PACKAGE runs PACKAGE.__main__ like python -m"
     assert result["read_text"] == result["get_data"] == result["as_file"] == "hello from data"
-    assert result["dunder_file"] == ["hello from data", ["words.txt"], True, True, False]
+    assert result["dunder_file"] == ["hello from data", ["many", "words.txt"], True, True, False]
+    assert result["many"] == [300, 0, 300], "one zip directory parse for every resource, not one each"
     assert result["write"] == 30, "EROFS: the executable's files are read-only"
     assert result["version"] == "1.2.3" and result["entry_points"] == ["shout"] and result["plugin"] == "HI"
     assert result["libyaml"] and result["zmq"]
