@@ -43,8 +43,12 @@ class ReachFinder(modulefinder.ModuleFinder):
         self.skipped = []          # syntax errors in modules added only because their package was reached
         self.optional_phase = False
         self.names_used = set()    # every name any reached code uses, functions included
+        self.package_phase = False  # adding the other modules of reached packages (see _follow)
+        self.package_only = set()  # modules embedded only because their package was
 
     def load_module(self, fqname, fp, pathname, file_info):
+        if self.package_phase:
+            self.package_only.add(fqname)
         cached = _cached_pyc(self.pyc_cache, self.stdlib, pathname)
         if cached is None and self.pyc_cache and file_info[2] == modulefinder._PY_SOURCE:
             cached = _scan_pyc(self.pyc_cache, pathname)
@@ -71,7 +75,26 @@ class ReachFinder(modulefinder.ModuleFinder):
     def _safe_import_hook(self, name, caller, fromlist, level=-1):
         if caller is not None and name in _never_run_imports(caller.__file__, self.stdlib):
             return
+        if caller is not None and caller.__name__ in self.package_only and level in (-1, 0) \
+                and not self._package_only_import_needed(caller, name):
+            return
         super()._safe_import_hook(name, caller, fromlist, level)
+
+    def _package_only_import_needed(self, caller, name):
+        """Whether a module embedded only because its package was needs `name` from another third-party
+        package: only an import that runs when the module is imported (not one guarded by `except
+        ImportError`, under a condition or in a function: an optional feature, such as pygments' image
+        formatter and Pillow), and only if the module can be imported at all (pygments' sphinx glue,
+        with no sphinx, cannot: its docutils is not needed). Otherwise plugins of a package would pull
+        whole other packages in (a typer app embedded Pillow and docutils through pygments)."""
+        top = name.split(".")[0]
+        if top == caller.__name__.split(".")[0] or top in _STDLIB_NAMES or not (caller.__file__ or "").endswith(".py"):
+            return True
+        required, optional = _foreign_imports(caller.__file__, caller.__name__.split(".")[0])
+        if name not in required:
+            return False
+        return all(importlib.machinery.PathFinder.find_spec(other.split(".")[0], self.path) is not None
+                   for other in required)
 
     def scan_code(self, co, m):
         if co.co_name == "<module>":  # once per module; modulefinder recurses into nested code itself
@@ -92,6 +115,30 @@ def _all_names(co):
         if isinstance(const, type(co)):
             names |= _all_names(const)
     return names
+
+
+_STDLIB_NAMES = frozenset(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
+_FOREIGN_IMPORTS = {}
+
+
+def _foreign_imports(path, top):
+    """(required, optional): absolute imports of other top-level packages than `top` in a source file,
+    those that run when it is imported and those that do not (guarded, conditional, in a function)."""
+    if path not in _FOREIGN_IMPORTS:
+        required, optional = set(), set()
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read())
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        for node, guarded, in_function, conditional in (_imports_in_context(tree) if tree else ()):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue
+            for name in _imported_names(node, ""):
+                if name.split(".")[0] not in (top, *_STDLIB_NAMES):
+                    (optional if guarded or in_function or conditional else required).add(name)
+        _FOREIGN_IMPORTS[path] = (required, optional - required)
+    return _FOREIGN_IMPORTS[path]
 
 
 _NEVER_RUN_IMPORTS = {}
@@ -295,9 +342,13 @@ def _follow(finder, stdlib, whole_packages, siblings, pyc_cache):
                     _import_quietly(finder, sibling)
                 package = finder.modules.get(top)
                 if package is not None and package.__path__:
-                    for name in _package_modules(top, package.__path__):
-                        if name not in finder.modules:
-                            _import_quietly(finder, name)
+                    finder.package_phase = True
+                    try:
+                        for name in _package_modules(top, package.__path__):
+                            if name not in finder.modules:
+                                _import_quietly(finder, name)
+                    finally:
+                        finder.package_phase = False
         if len(finder.modules) == before:
             return
 

@@ -244,6 +244,33 @@ def test_whole_packages_data_and_metadata_are_embedded(tmp_path, python, stdlib)
     assert shout.display_name == "plug/plugins/shout.py", "tracebacks name files relative to the app"
 
 
+@pytest.mark.parametrize("app_imports_extra", [False, True])
+def test_modules_added_with_their_package_pull_in_other_packages_only_when_they_must(tmp_path, python, stdlib,
+                                                                                   app_imports_extra):
+    deps = tmp_path / "deps"
+    files = {
+        "plug/__init__.py": "",
+        # An optional feature: its other packages are imported guarded or in a function.
+        "plug/extra.py": "try:\n    import guarded\nexcept ImportError:\n    guarded = None\n"
+                         "def f():\n    import infunction\n",
+        # Glue that cannot be imported here (`absent` is not installed), so its `needed` is not needed.
+        "plug/glue.py": "import needed\nimport absent\n",
+        # A plugin whose other package is imported when it is: that one comes too.
+        "plug/core.py": "import required\nfrom . import extra\n",
+        **{f"{name}/__init__.py": "" for name in ("guarded", "infunction", "needed", "required")},
+    }
+    for name, text in files.items():
+        (deps / name).parent.mkdir(parents=True, exist_ok=True)
+        (deps / name).write_text(text)
+    script = _app(tmp_path / "src", "import plug\n" + ("import plug.extra\n" if app_imports_extra else ""))
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", []).modules}
+    assert {"plug.extra", "plug.glue", "plug.core", "required"} <= names, "the package is still embedded whole"
+    assert "needed" not in names
+    # What the app's own imports reach comes with everything it may import, optional or not.
+    assert ({"guarded", "infunction"} <= names) is app_imports_extra
+    assert not ({"guarded", "infunction"} & names) or app_imports_extra
+
+
 def test_auto_extension_set(elf_archive):
     from relink.app.build import resolve_extensions_spec
     from relink.app.payload import Payload
