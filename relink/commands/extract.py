@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-from relink.distribution import open_distribution
 from relink.errors import EXIT_CODES_HELP
 
 __all__ = ["register", "add_arguments", "run"]
@@ -24,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relink.distribution import open_distribution
+
     dist = open_distribution(args.dist)
     root = dist.extract()
     if args.print_path:

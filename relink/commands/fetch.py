@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from relink import json_output
-from relink.distribution import MIRROR_ENV, DistRequest, FetchResult, fetch_distribution, fetch_url, parse_dist_name
+from relink.distribution import MIRROR_ENV
 from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
+
+if TYPE_CHECKING:
+    from relink.distribution import DistRequest, FetchResult
 
 __all__ = ["register", "request_from_args"]
 
@@ -34,6 +38,8 @@ SHA256SUMS beside it). The same names and URLs work as DIST for every other comm
 
 def request_from_args(args: argparse.Namespace) -> DistRequest:
     """The `DistRequest` for WHAT plus --release/--target/--flavor; an option contradicting WHAT is refused."""
+    from relink.distribution import DistRequest, parse_dist_name
+
     named = parse_dist_name(args.what)
     if named is None:
         raise RelinkError(
@@ -54,6 +60,8 @@ def request_from_args(args: argparse.Namespace) -> DistRequest:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from relink.distribution import fetch_distribution, fetch_url
+
     quiet = args.quiet or args.json
     if args.what.startswith(("http://", "https://")):
         if args.release or args.target or args.flavor or args.mirror:

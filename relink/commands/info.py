@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relink import json_output
-from relink.distribution import Distribution, open_distribution
 from relink.errors import EXIT_CODES_HELP
+
+if TYPE_CHECKING:
+    from relink.distribution import Distribution
 
 __all__ = ["register", "info_summary", "extension_rows"]
 
@@ -163,6 +165,8 @@ def _group_links(links: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def _run_info(args: argparse.Namespace) -> int:
+    from relink.distribution import open_distribution
+
     summary = info_summary(open_distribution(args.dist))
     if args.json:
         print(json_output.dumps(summary))
@@ -172,6 +176,8 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 def _run_extensions(args: argparse.Namespace) -> int:
+    from relink.distribution import open_distribution
+
     rows = extension_rows(open_distribution(args.dist))
     if args.json:
         print(json_output.dumps({"extensions": rows}))

@@ -13,18 +13,27 @@ from pathlib import Path
 from relink.commands.plan import add_selection_arguments, plan_from_args
 from relink.errors import EXIT_CODES_HELP
 from relink.plan import SELECTION_HELP
-from relink.report import license_report_from_plan, render_json, render_spdx_json, render_spdx_tag_value, render_text
-from relink.support import atomic_write_bytes, refuse_overwriting_inputs
 
 __all__ = ["register", "run"]
 
-RENDERERS = {"text": render_text, "json": render_json, "spdx": render_spdx_tag_value, "spdx-json": render_spdx_json}
+FORMATS = ("text", "json", "spdx", "spdx-json")
 
 
 def run(args: argparse.Namespace) -> int:
+    from relink.report import (
+        license_report_from_plan,
+        render_json,
+        render_spdx_json,
+        render_spdx_tag_value,
+        render_text,
+    )
+    from relink.support import atomic_write_bytes, refuse_overwriting_inputs
+
+    renderers = {"text": render_text, "json": render_json, "spdx": render_spdx_tag_value,
+                 "spdx-json": render_spdx_json}
     plan, dist = plan_from_args(args)
     report = license_report_from_plan(dist, plan)
-    output = RENDERERS[args.format](report)
+    output = renderers[args.format](report)
     if args.output:
         refuse_overwriting_inputs([Path(args.output)], [(dist.source, "the distribution")])
         atomic_write_bytes(Path(args.output), output.encode("utf-8"))
@@ -49,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_selection_arguments(parser)
     parser.add_argument(
-        "--format", choices=tuple(RENDERERS), default="text",
+        "--format", choices=FORMATS, default="text",
         help="text (LICENSES.txt: summary, then full texts), json, spdx (SPDX 2.3 tag-value) or spdx-json "
         "(default: %(default)s)",
     )

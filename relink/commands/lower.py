@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from relink.errors import ExitCode
-from relink.toolchain import lower_distribution, pinned_toolchain
+from relink.toolchain import pinned_toolchain
 
 __all__ = ["register"]
 
@@ -25,5 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _lower(args: argparse.Namespace) -> int:
+    from relink.toolchain import lower_distribution
+
     print(lower_distribution(args.dist, cc=args.cc, jobs=args.jobs))
     return ExitCode.OK

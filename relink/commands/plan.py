@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from relink import json_output
 from relink.commands.toolchain import add_consumer_arguments, gate_from_args
-from relink.distribution import Distribution, open_distribution
 from relink.errors import EXIT_CODES_HELP, ExitCode, RelinkError
-from relink.plan import DEFAULT_SPEC, SELECTION_HELP, LinkPlan, make_plan
-from relink.render import (
-    FORMAT_FILES,
-    FORMATS,
-    cargo_lines,
-    expand_formats,
-    gnu_link_args,
-    inittab_object,
-    pyo3_config_lines,
-    python_dir_for,
-    python_library,
-    render_project,
-    resolve_windows_dlls,
-)
+from relink.plan import DEFAULT_SPEC, SELECTION_HELP
+from relink.render import FORMAT_FILES, FORMATS, expand_formats
+
+if TYPE_CHECKING:
+    from relink.distribution import Distribution
+    from relink.plan import LinkPlan
 
 __all__ = ["register", "add_selection_arguments", "plan_from_args"]
 
@@ -54,6 +46,10 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def plan_from_args(args: argparse.Namespace) -> tuple[LinkPlan, Distribution]:
     """Open DIST and make the plan the selection options describe; returns (plan, distribution)."""
+    from relink.distribution import open_distribution
+    from relink.plan import make_plan
+    from relink.render import resolve_windows_dlls
+
     dist = open_distribution(args.dist)
     plan = make_plan(
         dist, args.extensions, no_copyleft=args.no_copyleft, no_libraries=args.no_libraries,
@@ -123,6 +119,8 @@ def _interpreter_runs_here(dist: Distribution) -> bool:
 
 
 def _run_generate(args: argparse.Namespace) -> int:
+    from relink.render import render_project
+
     plan, dist = plan_from_args(args)
     target = _target(args, dist)
     formats = args.format or ["cmake"]
@@ -158,6 +156,8 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 def _run_link_args(args: argparse.Namespace) -> int:
+    from relink.render import cargo_lines, gnu_link_args, inittab_object, pyo3_config_lines, python_dir_for, python_library
+
     plan, dist = plan_from_args(args)
     target = _target(args, dist)
     _refuse_metadata_only(dist, "link-args")

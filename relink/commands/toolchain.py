@@ -7,11 +7,15 @@ the same `--cc/--linker/--rustc` options and the `--skip-toolchain-check` overri
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from relink import json_output
-from relink.distribution import Distribution
 from relink.errors import ExitCode, RelinkError
-from relink.toolchain import ToolchainReport, pinned_toolchain, run_gate
+from relink.toolchain import pinned_toolchain
+
+if TYPE_CHECKING:
+    from relink.distribution import Distribution
+    from relink.toolchain import ToolchainReport
 
 __all__ = ["register", "add_consumer_arguments", "gate_from_args"]
 
@@ -30,6 +34,8 @@ def add_consumer_arguments(parser: argparse.ArgumentParser, *, skip_flag: bool =
 
 def gate_from_args(args: argparse.Namespace, dist: Distribution | str) -> ToolchainReport:
     """Run the gate with the options from `add_consumer_arguments`; raises on refusal unless skipped."""
+    from relink.toolchain import run_gate
+
     return run_gate(
         dist, cc=args.cc, rustc=args.rustc, linker=args.linker,
         allow_mismatch=getattr(args, "skip_toolchain_check", False),
@@ -66,6 +72,8 @@ def _print_report(report: ToolchainReport) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from relink.toolchain import run_gate
+
     report = run_gate(args.dist, cc=args.cc, rustc=args.rustc, linker=args.linker, allow_mismatch=True)
     # The full report is printed before refusing, so the user sees every consumer's verdict.
     if args.json:

@@ -8,11 +8,9 @@ This module owns the command's arguments and output only; reading is `relink.rep
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from typing import TYPE_CHECKING
 
-from relink.distribution import open_distribution
 from relink import json_output
 from relink.errors import EXIT_CODES_HELP, ExitCode
 
@@ -23,6 +21,9 @@ __all__ = ["register", "run"]
 
 
 def _expectations(args: argparse.Namespace) -> Expectations:
+    import dataclasses
+
+    from relink.distribution import open_distribution
     from relink.report import Expectations, load_plan_expectations, parse_glibc_version
 
     metadata = open_distribution(args.dist).metadata if args.dist else None

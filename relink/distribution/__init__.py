@@ -3,7 +3,8 @@
 Owns opening a DIST argument (archive, folder, bare PYTHON.json, PBS name or URL) into a `Distribution`
 (`opener`), the typed PYTHON.json model with PBS's quirks absorbed (`metadata`), streaming tar reading
 (`archive`) and safe extraction into the cache (`extraction`), PBS release names (`pbs_assets`), downloads
-(`download`, `fetch`), and building a PBS-format archive from CPython source (`srcbuild`).
+(`download`, `fetch`; the servers in `release_urls`), and building a PBS-format archive from CPython
+source (`srcbuild`).
 Takes in: paths, names and URLs. Hands on: `Distribution` (metadata plus files on demand).
 Side effects: the cache's `extracted/` and `downloads/` folders, the network (fetch only), CPython builds.
 """
@@ -25,7 +26,7 @@ _EXPORTS = {
     "parse_dist_name": "pbs_assets",
     "parse_dist_request": "pbs_assets",
     "FetchResult": "fetch",
-    "MIRROR_ENV": "fetch",
+    "MIRROR_ENV": "release_urls",
     "fetch_distribution": "fetch",
     "fetch_url": "fetch",
     "BuildOptions": "srcbuild",

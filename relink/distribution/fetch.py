@@ -32,13 +32,11 @@ from relink.distribution.pbs_assets import (
     parse_sha256sums,
     pick_asset,
 )
+from relink.distribution.release_urls import GITHUB_DOWNLOADS, GITHUB_LATEST_POINTER, MIRROR_ENV
 from relink.errors import ExitCode, RelinkError
 from relink.support import atomic_write_bytes, cache_root, entry_lock
 
 __all__ = [
-    "GITHUB_DOWNLOADS",
-    "GITHUB_LATEST_POINTER",
-    "MIRROR_ENV",
     "FetchResult",
     "ReleaseServer",
     "fetch_distribution",
@@ -49,11 +47,6 @@ __all__ = [
     "resolve_distribution_source",
 ]
 
-MIRROR_ENV = "RELINK_PBS_MIRROR"
-GITHUB_DOWNLOADS = "https://github.com/astral-sh/python-build-standalone/releases/download"
-GITHUB_LATEST_POINTER = (
-    "https://raw.githubusercontent.com/astral-sh/python-build-standalone/latest-release/latest-release.json"
-)
 _TAG = re.compile(r"\d{8}")
 _ARCHIVE_SUFFIXES = (".tar.zst", ".tar.gz")
 

@@ -27,31 +27,10 @@ from relink.plan.policy import (
     vendored_component,
     windows_import_library,
 )
+from relink.plan.presets import DEFAULT_SPEC, PRESETS
 from relink.plan.safety import LIBRARY_NAME, check_plan_values
 
-__all__ = ["PRESETS", "DEFAULT_SPEC", "SELECTION_HELP", "ExtensionsSpec", "parse_extensions_spec", "make_plan"]
-
-PRESETS = ("minimal", "default", "all", "none")
-DEFAULT_SPEC = "default"
-
-SELECTION_HELP = """extension selection (--extensions PRESET[,+NAME[:VARIANT]][,-NAME]...):
-  Extensions that are in the core (marshal, builtins, sys, ...) or required (_io, posix, ...) are
-  always linked and cannot be removed. On top of them:
-  none      nothing else
-  minimal   what the interpreter imports to start (CPython's Modules/Setup.bootstrap: posix, _io,
-            _codecs, _sre, _functools, time, ...)
-  default   (the default) every extension that links with nothing beyond static libraries shipped in
-            the distribution and the OS baseline (libc, libm, libdl, libpthread, libutil, librt; macOS
-            frameworks and the libz, libbz2, libedit, ncurses macOS ships; Windows system libraries);
-            no test modules (_test*, *_test, xx*)
-  all       every extension that has objects to link, test modules included
-  +NAME adds an extension (NAME:VARIANT picks a variant), -NAME removes one; a bare NAME is +NAME.
-filters (applied to the preset; an explicit +NAME they forbid is an error):
-  --no-copyleft   leave out every extension with ANY copyleft license (GPL, LGPL, AGPL, MPL, EPL,
-                  EUPL, CDDL, OSL, Sleepycat, ...): an extension's licenses all apply (AND)
-  --no-libraries  leave out every extension that links any library beyond the OS baseline above,
-                  including static libraries shipped in the distribution (zlib, OpenSSL, ...)"""
-
+__all__ = ["ExtensionsSpec", "parse_extensions_spec", "make_plan"]
 
 
 def _usage(message: str) -> RelinkError:
@@ -209,7 +188,7 @@ def make_plan(
     no_libraries: bool = False,
     export_dynamic: bool = False,
 ) -> LinkPlan:
-    """Compute the `LinkPlan` for `extensions_spec` (see SELECTION_HELP) over a distribution's metadata.
+    """Compute the `LinkPlan` for `extensions_spec` (see relink.plan.presets' SELECTION_HELP) over a distribution's metadata.
 
     Pure: reads only PYTHON.json (a metadata-only distribution is enough). Raises RelinkError(USAGE) for
     an unknown preset/extension/variant, contradictory edits, removing a required or in-core extension,

@@ -18,6 +18,7 @@ import jinja2
 
 from relink.errors import ExitCode, RelinkError
 from relink.plan import LinkPlan
+from relink.render.formats import expand_formats
 from relink.render.linkargs import (
     cargo_lines,
     check_local_path,
@@ -28,10 +29,6 @@ from relink.render.linkargs import (
 from relink.resources import cmake_dir, templates_dir
 
 __all__ = [
-    "FORMATS",
-    "FORMAT_FILES",
-    "LIBRARY",
-    "expand_formats",
     "render_files",
     "render_cargo_lines",
     "render_cmake",
@@ -131,35 +128,12 @@ def render_pyo3_config(plan: LinkPlan, python_dir: str, library_dir: str) -> str
     return _render("pyo3-config.txt.j2", lines=pyo3_config_lines(plan, python_dir, library_dir))
 
 
-# What each output format consists of (plan.json is always written: it explains the other files).
-# config.o is the compiled config.c and LIBRARY the packed static library (libpython3.X.a: config.o,
-# the plan's objects and static libraries), which relink.render.project makes; the rest is rendered here.
-LIBRARY = "libpython"
-FORMAT_FILES = {
-    "cmake": ("CMakeLists.txt", "config.c", "main.c"),
-    "rsp": ("config.c", "config.o", "link.rsp"),
-    "cargo": ("config.c", "config.o", LIBRARY, "cargo-link.txt"),
-    "pyo3": ("config.c", "config.o", LIBRARY, "pyo3-config.txt"),
-    "json": (),
-}
-FORMATS = (*FORMAT_FILES, "all")
-
-
-def expand_formats(formats: Iterable[str]) -> list[str]:
-    """The formats named (\"all\" is every one), deduplicated; RelinkError(USAGE) for an unknown one."""
-    chosen = list(dict.fromkeys(formats))
-    for fmt in chosen:
-        if fmt not in FORMATS:
-            raise RelinkError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})", ExitCode.USAGE)
-    return list(FORMAT_FILES) if "all" in chosen else chosen
-
-
 def render_files(
     plan: LinkPlan, python_dir: str, formats: Iterable[str], *, name: str = "python",
     toolchain_file: str | None = None, inittab_object: str = "config.o", library_dir: str = ".",
     stdlib_zip: str | None = None,
 ) -> dict[str, str]:
-    """File name to text for `formats` (see FORMAT_FILES), plan.json included, config.o and the packed
+    """File name to text for `formats` (see relink.render.formats), plan.json included, config.o and the packed
     library excluded. `inittab_object` is where the link arguments expect the compiled config.c,
     `library_dir` the folder of the packed library. With `stdlib_zip` (the name of a stdlib zip the caller
     writes into the project), the cmake format's executable runs on that zip beside it (relink_embed.h

@@ -28,7 +28,8 @@ from pathlib import Path
 from relink.distribution import Distribution
 from relink.errors import ExitCode, RelinkError
 from relink.plan import LinkPlan, windows_import_library
-from relink.render.files import FORMAT_FILES, LIBRARY, expand_formats, render_config_c, render_files
+from relink.render.files import render_config_c, render_files
+from relink.render.formats import FORMAT_FILES, LIBRARY, expand_formats
 from relink.render.linkargs import python_library_inputs, python_library_name
 from relink.resources import toolchain_dir
 from relink.support import cache_root, entry_lock, publish_dir, run_tool, staging_dir

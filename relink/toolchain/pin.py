@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from relink.errors import ExitCode, RelinkError
 from relink.resources import toolchain_dir
@@ -17,8 +17,10 @@ from relink.resources import toolchain_dir
 __all__ = ["PinnedToolchain", "pinned_toolchain", "pbs_release_llvm", "find_pinned_tool"]
 
 
-@dataclass(frozen=True)
-class PinnedToolchain:
+class PinnedToolchain(NamedTuple):
+    """The pinned LLVM's version and tool names (a NamedTuple, not a dataclass: every command's parser
+    names the pinned clang, and importing dataclasses would double `relink --help`'s import time)."""
+
     major: int
     version: str
     clang: str
