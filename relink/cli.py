@@ -12,7 +12,6 @@ import errno
 import os
 import signal
 import sys
-import threading
 
 from relink import __version__
 from relink.commands import COMMANDS, command_modules
@@ -71,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
     # SIGTERM unwinds like Ctrl-C: staging folders are removed and the tools relink started are stopped.
-    if threading.current_thread() is threading.main_thread():
+    try:
         signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:
+        pass  # not the main thread (main() called by another program): only that one may set handlers
     if args.verbose:
         from relink.support.runner import set_verbose
 

@@ -21,9 +21,8 @@ import re
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import zstandard
 
@@ -51,8 +50,7 @@ _MAX_LINK_HOPS = 40
 _BAD_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
-@dataclass(frozen=True)
-class ArchiveLimits:
+class ArchiveLimits(NamedTuple):
     """What one archive may hold. The defaults fit every PBS full archive (they expand about 3-6 times)
     with a wide margin, and stop a decompression bomb after a few seconds' work at most."""
 
@@ -72,8 +70,7 @@ class ArchiveLimits:
 DEFAULT_LIMITS = ArchiveLimits()
 
 
-@dataclass(frozen=True)
-class MemberInfo:
+class MemberInfo(NamedTuple):
     """One archive member: `name` relative to `python/`, `kind` "file", "dir", "symlink" or "hardlink"."""
 
     name: str

@@ -1,9 +1,13 @@
 """A typed, quirk-absorbing model of a distribution's `python/PYTHON.json` (format versions "5" to "8").
 
-This module owns the translation from the JSON text that python-build-standalone writes to frozen
-dataclasses that the rest of relink can trust: every known metadata bug (see shared/pbs-format.md §4) is
+This module owns the translation from the JSON text that python-build-standalone writes to immutable
+records that the rest of relink can trust: every known metadata bug (see shared/pbs-format.md §4) is
 absorbed here, once, so no caller ever sees a `%` in a version, a `"NULL"` init function, a stray `)` or a
 path that escapes the distribution. It knows nothing about archives, caches or building.
+
+The records are NamedTuples rather than dataclasses: every command that opens a distribution (`relink
+info` first) imports this module, and dataclasses would add about 11 ms to `relink info`'s 50 (importing
+dataclasses and inspect, then generating each class's methods).
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from relink.errors import RelinkError
 
@@ -43,8 +46,7 @@ _NATIVE_KINDS: tuple[ObjectFileKind, ...] = ("elf", "mach-o", "coff")
 _BITCODE_VERSION = re.compile(r"%?(?P<version>\d+(?:\.\d+){0,3})(?:\+\d{8})?")
 
 
-@dataclass(frozen=True)
-class ObjectFileFormat:
+class ObjectFileFormat(NamedTuple):
     """What the distribution's object files are, as `build_info.object_file_format` declares it.
 
     `llvm_version` is the producing LLVM's version ("18.0.8") for bitcode, None for native objects;
@@ -93,8 +95,7 @@ def parse_object_file_format(text: str) -> ObjectFileFormat:
 LinkKind = Literal["static", "dynamic", "system", "framework"]
 
 
-@dataclass(frozen=True)
-class LinkEntry:
+class LinkEntry(NamedTuple):
     """One library an extension or the core links against.
 
     `kind` says how: a static archive inside the distribution (`path` set), a dynamic library inside it
@@ -106,8 +107,7 @@ class LinkEntry:
     path: str | None = None
 
 
-@dataclass(frozen=True)
-class ExtensionVariant:
+class ExtensionVariant(NamedTuple):
     """One way to build extension module `name` into the interpreter (`build_info.extensions[name][i]`).
 
     `init_fn` is None where PBS writes the string "NULL" (builtins, sys): such rows go in the inittab
@@ -129,8 +129,7 @@ class ExtensionVariant:
     license_public_domain: bool | None = None
 
 
-@dataclass(frozen=True)
-class CoreInfo:
+class CoreInfo(NamedTuple):
     """`build_info.core`: libpython's objects and links. `static_lib` is as written, often wrong (§4.3)."""
 
     objs: tuple[str, ...]
@@ -139,8 +138,7 @@ class CoreInfo:
     shared_lib: str | None = None
 
 
-@dataclass(frozen=True)
-class BuildInfo:
+class BuildInfo(NamedTuple):
     """`build_info`: the core, the extensions (name to variants) and the inittab inputs."""
 
     core: CoreInfo
@@ -186,8 +184,7 @@ class BuildInfo:
 # crt_features
 
 
-@dataclass(frozen=True)
-class CrtFeatures:
+class CrtFeatures(NamedTuple):
     """`crt_features`, parsed: which C runtime the build needs, and the newest glibc symbol it uses.
 
     `libc` is "glibc", "musl", "libSystem", "msvc" or None (e.g. a fully static musl build that says only
@@ -239,12 +236,11 @@ def _parse_crt_features(values: tuple[str, ...], where: str) -> CrtFeatures:
 # The top level
 
 
-def _empty_mapping() -> Any:
-    return field(default_factory=lambda: MappingProxyType({}))
+# A read-only view of nothing: one default shared by every record is safe.
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class PythonJson:
+class PythonJson(NamedTuple):
     """The whole of `python/PYTHON.json`. Optional keys are None whether absent or written as null.
 
     Paths are relative to the distribution's `python/` directory and checked not to escape it.
@@ -266,13 +262,13 @@ class PythonJson:
     python_implementation_cache_tag: str | None = None
     python_implementation_hex_version: int | None = None
     python_implementation_version: tuple[str, ...] | None = None
-    python_paths: Mapping[str, str] = _empty_mapping()
-    python_paths_abstract: Mapping[str, str] = _empty_mapping()
-    python_config_vars: Mapping[str, str] = _empty_mapping()
+    python_paths: Mapping[str, str] = _EMPTY
+    python_paths_abstract: Mapping[str, str] = _EMPTY
+    python_config_vars: Mapping[str, str] = _EMPTY
     python_exe: str | None = None
     python_stdlib_platform_config: str | None = None
     python_stdlib_test_packages: tuple[str, ...] = ()
-    python_suffixes: Mapping[str, tuple[str, ...]] = _empty_mapping()
+    python_suffixes: Mapping[str, tuple[str, ...]] = _EMPTY
     python_bytecode_magic_number: str | None = None
     python_symbol_visibility: str | None = None
     python_extension_module_loading: tuple[str, ...] = ()

@@ -15,7 +15,7 @@ from relink.commands import COMMANDS
 
 SAMPLE = "PYTHON.3.12.7-x86_64-unknown-linux-gnu-pgo+lto.reconstructed.json"
 HEAVY = ("jinja2", "lief", "http.client", "ssl", "urllib.request", "filelock", "cmake", "ninja", "relink.app",
-         "relink.render", "relink.report", "relink.toolchain")
+         "relink.render", "relink.report", "relink.toolchain", "dataclasses", "concurrent.futures", "email")
 
 
 _REPORT_MODULES = """
