@@ -132,9 +132,9 @@ def test_copyleft_is_any_license_not_all() -> None:
         required=False, licenses=("MIT", "GPL-3.0-only", "BSD-3-Clause"),
     )
     assert copyleft_licenses(variant) == ("GPL-3.0-only",)
-    assert copyleft_licenses(ExtensionVariant(**{**variant.__dict__, "licenses": ("MIT", "X11")})) == ()
-    assert copyleft_licenses(ExtensionVariant(**{**variant.__dict__, "licenses": ("LGPL-2.1-or-later",)}))
-    assert not copyleft_licenses(ExtensionVariant(**{**variant.__dict__, "licenses": ("GPLv2-like-but-not",)}))
+    assert copyleft_licenses(variant._replace(licenses=("MIT", "X11"))) == ()
+    assert copyleft_licenses(variant._replace(licenses=("LGPL-2.1-or-later",)))
+    assert not copyleft_licenses(variant._replace(licenses=("GPLv2-like-but-not",)))
 
 
 def test_test_module_names() -> None:
