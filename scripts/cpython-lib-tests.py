@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import datetime
 import fcntl
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -47,7 +48,9 @@ def main() -> int:
     from relink.distribution.srcbuild.source import debian_source
     from relink.support import cache_root
 
-    archive = args.dist or build_distribution(None, BuildOptions(lto=False), quiet=True)
+    archive = (args.dist or build_distribution(None, BuildOptions(lto=False), quiet=True)).resolve()
+    sha256 = _sha256(archive)
+    command = "scripts/cpython-lib-tests.py" + "".join(f" {a}" for a in sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="relink-lib-tests-") as tmp:
         relinked = Path(tmp) / "bin" / "python3"
         relinked.parent.mkdir()
@@ -56,6 +59,8 @@ def main() -> int:
         lib_tests = lib_test_folder(debian_source(), cache_root() / "cpython-lib-tests" / "3.11")
         stock = stock_python(open_distribution(archive).extract())
         tests = args.tests or _all_tests(stock, lib_tests, Path(tmp))
+        version = subprocess.run([str(relinked), "-c", "import sys; print(sys.version.split()[0])"],
+                                 capture_output=True, text=True).stdout.strip()
         started = time.monotonic()
         comparison = Comparison(LibTestRun(str(stock)), LibTestRun(str(relinked)), tuple(tests))
         for index in range(0, len(tests), args.chunk):
@@ -67,13 +72,13 @@ def main() -> int:
             for total, run in ((comparison.stock, part.stock), (comparison.relinked, part.relinked)):
                 for name in ("failed_modules", "env_changed", "skipped", "failed_cases"):
                     getattr(total, name).update(getattr(run, name))
-            print(f"{index + len(chunk)}/{len(tests)} modules; failing only under relink so far: "
+            done = index + len(chunk)
+            print(f"{done}/{len(tests)} modules; failing only under relink so far: "
                   f"{sorted(comparison.added_modules)}", flush=True)
-        minutes = (time.monotonic() - started) / 60
-        version = subprocess.run([str(relinked), "-c", "import sys; print(sys.version.split()[0])"],
-                                 capture_output=True, text=True).stdout.strip()
-    command = "scripts/cpython-lib-tests.py" + "".join(f" {a}" for a in sys.argv[1:])
-    args.output.write_text(_report(comparison, archive, version, command, minutes))
+            # Written after every chunk, so a run stopped early still leaves its (marked partial) result.
+            report = _report(comparison, tests[:done], archive, sha256, version, command,
+                             (time.monotonic() - started) / 60)
+            args.output.write_text(report)
     print(args.output.read_text())
     return 0 if not comparison.unexplained_modules and not comparison.unexplained_cases else 1
 
@@ -97,20 +102,32 @@ def _locked(path: Path | None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _report(comparison, archive: Path, version: str, command: str, minutes: float) -> str:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _report(comparison, ran: list[str], archive: Path, sha256: str, version: str, command: str,
+            minutes: float) -> str:
     stock, relinked = comparison.stock, comparison.relinked
     both = sorted(stock.failed_modules & relinked.failed_modules)
-    lines = [
-        "# CPython's Lib/test: relinked interpreter vs the distribution's python3",
-        "",
+    lines = ["# CPython's Lib/test: relinked interpreter vs the distribution's python3", ""]
+    if len(ran) < len(comparison.tests):
+        lines += [f"**Partial result: {len(ran)} of {len(comparison.tests)} test modules run so far** "
+                  f"(the run goes in alphabetical chunks; the last module run is {ran[-1]}).", ""]
+    lines += [
         f"Made by `.venv/bin/python {command}` on {datetime.date.today().isoformat()} ({minutes:.0f} min):",
-        f"CPython {version}, `{archive.name}`; the relinked interpreter is `relink build DIST --extensions default`",
-        "(the whole stdlib embedded); both run the same Lib/test files from the CPython source, `-j2`, in the same",
-        "clean environment (`LANG=C.UTF-8`, the test package on `PYTHONPATH`, no resources enabled).",
+        f"CPython {version}, `{archive}` (sha256 `{sha256}`); the relinked interpreter is",
+        "`relink build DIST --extensions default` (the whole stdlib embedded); both run the same Lib/test files",
+        "from the CPython source, `-j2`, in the same clean environment (`LANG=C.UTF-8`, the test package on",
+        "`PYTHONPATH`, no resources enabled).",
         "",
         "| | stock python3 | relinked |",
         "|---|---|---|",
-        f"| test modules run | {len(comparison.tests)} | {len(comparison.tests)} |",
+        f"| test modules run | {len(ran)} | {len(ran)} |",
         f"| test modules failed | {len(stock.failed_modules)} | {len(relinked.failed_modules)} |",
         f"| failing test cases | {len(stock.failed_cases)} | {len(relinked.failed_cases)} |",
         "",
