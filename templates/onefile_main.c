@@ -131,8 +131,11 @@ static PyStatus set_prefix(PyConfig *config, const char *exe, int venv) {
     return PyConfig_SetBytesString(config, &config->exec_prefix, prefix);
 }
 
-/* sys.path without a stdlib on disk: PYTHONPATH's entries (NULL: none, for -E/-I), then this file. */
-static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w, const wchar_t *pythonpath) {
+/* sys.path without a stdlib on disk: PYTHONPATH's entries (NULL: none, for -E/-I), then this file, then
+ * (interpreter mode: `platlibdir` not NULL) PREFIX/lib/pythonXY.zip, which stock python always lists for a
+ * zipped stdlib: after the embedded stdlib, so it can add modules but never replace them. */
+static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w, const wchar_t *pythonpath,
+                                const wchar_t *platlibdir) {
     PyStatus status;
     config->module_search_paths_set = 1;
     if (pythonpath != NULL && pythonpath[0] != L'\0') {
@@ -165,16 +168,25 @@ static PyStatus set_search_path(PyConfig *config, const wchar_t *exe_w, const wc
         PyMem_RawFree(cwd);
         if (PyStatus_Exception(status)) return status;
     }
-    return PyWideStringList_Append(&config->module_search_paths, exe_w);
+    status = PyWideStringList_Append(&config->module_search_paths, exe_w);
+    if (PyStatus_Exception(status) || platlibdir == NULL) return status;
+    size_t size = wcslen(config->prefix) + wcslen(platlibdir) + 32;
+    wchar_t *zip = PyMem_RawMalloc(size * sizeof(wchar_t));
+    if (zip == NULL) return PyStatus_NoMemory();
+    swprintf(zip, size, L"%ls/%ls/python%d%d.zip", config->prefix, platlibdir, PY_MAJOR_VERSION, PY_MINOR_VERSION);
+    status = PyWideStringList_Append(&config->module_search_paths, zip);
+    PyMem_RawFree(zip);
+    return status;
 }
 
 /* Prefix and search path; after pre-initialisation, so paths decode as Python will encode them. */
-static PyStatus set_paths(PyConfig *config, const char *exe, const wchar_t *pythonpath, int venv) {
+static PyStatus set_paths(PyConfig *config, const char *exe, const wchar_t *pythonpath, int venv,
+                          const wchar_t *platlibdir) {
     PyStatus status = set_prefix(config, exe, venv);
     if (PyStatus_Exception(status)) return status;
     wchar_t *exe_w = Py_DecodeLocale(exe, NULL);
     if (exe_w == NULL) return PyStatus_Error("cannot decode the executable's path");
-    status = set_search_path(config, exe_w, pythonpath);
+    status = set_search_path(config, exe_w, pythonpath, platlibdir);
     PyMem_RawFree(exe_w);
     return status;
 }
@@ -197,6 +209,8 @@ static int run_interpreter(const char *exe, int argc, char **argv) {
         if (pythonpath == NULL) return fail(&config, PyStatus_NoMemory());
         memcpy(pythonpath, config.pythonpath_env, size);
     }
+    wchar_t platlibdir[64] = L"lib";
+    if (config.platlibdir != NULL && wcslen(config.platlibdir) < 64) wcscpy(platlibdir, config.platlibdir);
     PyConfig_Clear(&config);
 
     /* sys.executable is left to the path calculation (argv[0], PATH), so a venv's bin/python is
@@ -205,7 +219,7 @@ static int run_interpreter(const char *exe, int argc, char **argv) {
     config.pathconfig_warnings = 0;
     status = PyConfig_SetBytesArgv(&config, argc, argv);
     if (PyStatus_Exception(status)) goto error;
-    status = set_paths(&config, exe, pythonpath, 1);
+    status = set_paths(&config, exe, pythonpath, 1, platlibdir);
     PyMem_RawFree(pythonpath);
     pythonpath = NULL;
     if (PyStatus_Exception(status)) goto error;
@@ -305,7 +319,7 @@ static int run_app(const char *exe, int argc, char **argv) {
     if (PyStatus_Exception(status)) return fail(&config, status);
     status = PyConfig_SetBytesString(&config, &config.executable, exe);
     if (PyStatus_Exception(status)) return fail(&config, status);
-    status = set_paths(&config, exe, NULL, 0);
+    status = set_paths(&config, exe, NULL, 0, NULL);
     if (PyStatus_Exception(status)) return fail(&config, status);
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status)) return fail(&config, status);

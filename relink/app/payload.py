@@ -40,7 +40,10 @@ STDLIB_SKIP = frozenset({"test", "idlelib", "tkinter", "turtledemo", "lib2to3", 
                          "__pycache__", "lib-dynload", "turtle", "__phello__", "__hello__"})
 # Stdlib data files embedded with their package (read through importlib.resources): ensurepip's bundled
 # pip and setuptools wheels, so `python -m venv` makes an environment with pip, as the stock interpreter does.
-STDLIB_DATA = {"ensurepip": ("_bundled/*.whl",)}
+STDLIB_DATA = {"ensurepip": ("_bundled/*.whl",), "venv": ("scripts/common/*", "scripts/posix/*")}
+# Source appended to a stdlib module when it is compiled, where the module cannot work from a zip as it is:
+# venv installs its activate scripts by walking its folder on disk (see venv_scripts.py).
+STDLIB_EPILOGUES = {"venv": Path(__file__).with_name("venv_scripts.py")}
 # Stdlib modules imported inside functions that a feature needs at run time: reaching the key embeds them.
 # multiprocessing picks its start method's modules when a process starts, and a spawn/forkserver child
 # (the interpreter, see the launcher) imports them by name; ProcessPoolExecutor is a lazy attribute.
@@ -50,6 +53,7 @@ STDLIB_RUNTIME_IMPORTS = {
         "popen_spawn_posix", "process", "queues", "reduction", "resource_sharer", "resource_tracker", "spawn",
         "synchronize", "util")) + ("subprocess", "runpy", "pkgutil"),
     "concurrent.futures": ("concurrent.futures.process", "concurrent.futures.thread"),
+    "venv": ("tempfile", "importlib.resources", "importlib.readers"),  # its epilogue's imports
 }
 # What any embedded interpreter needs at start-up beyond the frozen modules: codecs and runpy's imports.
 STARTUP_MODULES = ("encodings", "runpy")
@@ -514,10 +518,13 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
         items, stdlib_items, targets = [], [], {}
         for module in payload.modules:
             if module.origin == "stdlib":
+                epilogue = _epilogue(module)
                 target = stdlib_cache / module.arcname
+                if epilogue:  # kept apart from the module's plain bytecode, per epilogue version
+                    target = stdlib_cache / "epilogue" / hashlib.sha256(epilogue.encode()).hexdigest()[:16] / module.arcname
                 if not target.is_file():
                     stdlib_items.append({"source": str(module.source), "target": str(target),
-                                         "display_name": module.arcname[:-1]})
+                                         "display_name": module.arcname[:-1], "epilogue": epilogue})
             else:
                 key = hashlib.sha256(module.source.read_bytes() + b"\0" + module.display_name.encode()).hexdigest()
                 target = app_cache / key[:2] / f"{key}.pyc"
@@ -545,8 +552,14 @@ def compile_payload(python: Path, payload: Payload, *, dist_key: str, optimize: 
         result.setdefault(member, path.read_bytes())
     if embed_source:
         for module in payload.modules:
-            result.setdefault(module.source_arcname, module.source.read_bytes())
+            result.setdefault(module.source_arcname, module.source.read_bytes() + _epilogue(module).encode())
     return result
+
+
+def _epilogue(module: PayloadModule) -> str:
+    """The source appended to a stdlib module (STDLIB_EPILOGUES), or ""."""
+    path = STDLIB_EPILOGUES.get(module.name) if module.origin == "stdlib" else None
+    return path.read_text() if path is not None else ""
 
 
 def _compile(python: Path, items: list[dict], optimize: int) -> None:

@@ -6,7 +6,8 @@ Two jobs, chosen by the JSON request on stdin, answered as JSON on stdout:
   name), the codecs its code names, and the imports nothing provides (with file and line);
 - "compile": byte-compile sources into unchecked hash-based .pyc files, so the magic number is the
   distribution's own and the output does not depend on file timestamps; a "prelude" (the in-memory
-  loader's set-up) is inserted before the first statement without moving any line.
+  loader's set-up) is inserted before the first statement and an "epilogue" (a stdlib module's fix for
+  living in a zip) appended after the last, without moving any line.
 The scan runs in a thread with a large stack and no practical recursion limit: deep import chains and
 deeply nested expressions (tomli, sympy) must not crash it.
 Only the standard library of any CPython 3.11-3.14 may be used here.
@@ -591,7 +592,7 @@ def compile_all(request):
     errors = []
     for item in request["items"]:
         with open(item["source"], "rb") as f:
-            source = f.read()
+            source = f.read() + item.get("epilogue", "").encode()  # appended: no line of the module moves
         try:
             code = compile(_with_prelude(source, item["prelude"]) if item.get("prelude") else source,
                            item["display_name"], "exec", dont_inherit=True, optimize=request["optimize"])
