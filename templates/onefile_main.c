@@ -233,19 +233,19 @@ error:
     return fail(&config, status);
 }
 
-/* With sources embedded (`relink build --embed-source`), uncaught exceptions are printed by the
- * traceback module, which reads source lines through the zip's loader; the built-in printer only opens
- * files on disk. Returns -1 with an exception set on failure. */
-static int install_source_excepthook(PyObject *importer) {
+/* Uncaught exceptions are printed by the embedded `_relink_tracebacks` (relink/app/tracebacks.py): the
+ * embedded code names its files relatively, and the built-in printer would show a same-named file in the
+ * current folder as their source. With sources embedded (`relink build --embed-source`), it shows the
+ * embedded source lines; otherwise none. Returns -1 with an exception set on failure. */
+static int install_excepthook(PyObject *importer) {
     PyObject *source = PyObject_CallMethod(importer, "get_source", "s", "__main__");
     if (source == NULL) return -1;
     int embedded = source != Py_None;
     Py_DECREF(source);
-    if (!embedded) return 0;
-    PyObject *traceback = PyImport_ImportModule("traceback");
-    if (traceback == NULL) return -1;
-    PyObject *printer = PyObject_GetAttrString(traceback, "print_exception");
-    Py_DECREF(traceback);
+    PyObject *tracebacks = PyImport_ImportModule("_relink_tracebacks");
+    if (tracebacks == NULL) return -1;
+    PyObject *printer = PyObject_GetAttrString(tracebacks, embedded ? "with_source" : "without_source");
+    Py_DECREF(tracebacks);
     if (printer == NULL) return -1;
     int result = PySys_SetObject("excepthook", printer);
     Py_DECREF(printer);
@@ -272,7 +272,7 @@ static int run_app_main(const char *exe) {
         PyDict_SetItemString(globals, "__loader__", importer) < 0 ||
         PyDict_SetItemString(globals, "__cached__", Py_None) < 0)
         goto error;
-    if (install_source_excepthook(importer) < 0) goto error;
+    if (install_excepthook(importer) < 0) goto error;
     result = PyEval_EvalCode(code, globals, globals);
     if (result == NULL) goto error;
     goto done;

@@ -72,6 +72,8 @@ _MEMLOAD = Path(__file__).with_name("memload.py")
 MEMLOAD_MODULE = "_relink_memload"
 _DATAFILES = Path(__file__).with_name("datafiles.py")
 DATAFILES_MODULE = "_relink_datafiles"
+_TRACEBACKS = Path(__file__).with_name("tracebacks.py")
+TRACEBACKS_MODULE = "_relink_tracebacks"   # the launcher's printer of uncaught exceptions (the name is in it)
 # Files of a package that are code (embedded as bytecode) or of no use at run time.
 _NOT_DATA_SUFFIXES = (".py", ".pyc", ".pyo", ".pyi")
 _NOT_DATA_DIRS = frozenset({"__pycache__", "tests", "test", "testing"})
@@ -305,6 +307,8 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         chosen.append(PayloadModule(MEMLOAD_MODULE, _MEMLOAD, False, "app", _MEMLOAD.parent))
     if package_data:
         chosen.append(PayloadModule(DATAFILES_MODULE, _DATAFILES, False, "app", _DATAFILES.parent))
+    if app is not None:
+        chosen.append(PayloadModule(TRACEBACKS_MODULE, _TRACEBACKS, False, "app", _TRACEBACKS.parent))
     warnings = _unresolved_warnings(scan["unresolved"], app, excludes, strict)
     warnings += [f"{e['file']}:{e['line']}: SyntaxError: {e['message']} (module left out)" for e in scan["skipped"]]
     chosen_names = {m.name for m in chosen}

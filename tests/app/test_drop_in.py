@@ -205,6 +205,12 @@ def test_venv_with_pip(python, tmp_path):
     pip = subprocess.run([str(tmp_path / "env" / "bin" / "pip"), "--version"], capture_output=True, text=True,
                          env=_env("C.UTF-8"))
     assert pip.returncode == 0 and str(tmp_path / "env") in pip.stdout, pip.stderr
+    # The activate scripts come from the embedded stdlib, with the environment's paths filled in.
+    assert {"activate", "activate.csh", "activate.fish", "Activate.ps1"} <= {p.name for p in env_python.parent.iterdir()}
+    activated = subprocess.run(["bash", "-c", f"set -euo pipefail; . {tmp_path / 'env' / 'bin' / 'activate'}; "
+                                "command -v python; deactivate; echo ${VIRTUAL_ENV:-deactivated}"],
+                               capture_output=True, text=True, env=_env("C.UTF-8"))
+    assert activated.stdout.splitlines() == [str(env_python), "deactivated"], activated.stderr
 
 
 def _interrupt(argv: list[str]) -> tuple[str, str, int]:
@@ -249,9 +255,14 @@ def test_app_children_started_as_sys_executable_run_the_interpreter(apps, tmp_pa
     assert as_interpreter.stdout == "1\n", as_interpreter.stderr
 
 
-def test_app_tracebacks_name_the_apps_files(apps):
-    plain = subprocess.run([str(apps["boom"])], capture_output=True, text=True, env=_env("C.UTF-8"))
-    with_source = subprocess.run([str(apps["boom_src"])], capture_output=True, text=True, env=_env("C.UTF-8"))
+@pytest.mark.parametrize("folder", ["elsewhere", "beside same-named files"])
+def test_app_tracebacks_name_the_apps_files(apps, folder, tmp_path):
+    if folder != "elsewhere":  # files named like the app's: never shown as its source, as stock never does
+        for name in ("boom.py", "helper.py"):
+            (tmp_path / name).write_text("not the app's line 1\nnot the app's line 2\n")
+    plain = subprocess.run([str(apps["boom"])], capture_output=True, text=True, env=_env("C.UTF-8"), cwd=tmp_path)
+    with_source = subprocess.run([str(apps["boom_src"])], capture_output=True, text=True, env=_env("C.UTF-8"),
+                                 cwd=tmp_path)
     expected = ['Traceback (most recent call last):', '  File "boom.py", line 2, in <module>',
                 '  File "helper.py", line 2, in fail', 'ValueError: boom']
     assert (plain.returncode, plain.stderr.splitlines()) == (1, expected)
