@@ -64,7 +64,7 @@ class BuildRequest:
     compress: bool = True                    # deflate the payload (smaller) or store it (faster start-up)
     no_copyleft: bool = False
     no_libraries: bool = False
-    export_dynamic: bool = False
+    export_dynamic: bool | None = None       # None: without an app, as stock python (extension modules load)
     strip: bool = True
     fast_link: bool = False                  # ThinLTO without cross-module importing (see commands/build.py)
     glibc: str | None = None                 # glibc floor "X.Y"; None: the distribution's own
@@ -178,9 +178,11 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
     with reporter.step("plan") as record:
         spec = resolve_extensions_spec(request.extensions, payload, dist, app=request.app is not None,
                                        full_stdlib=request.stdlib == "full", compress=request.compress)
-        # Native modules from wheels link against the interpreter's C API: export it.
+        # Native modules from wheels link against the interpreter's C API: export it. So does a plain
+        # interpreter by default, as stock python does, for extension modules installed beside it.
+        export = request.export_dynamic if request.export_dynamic is not None else request.app is None
         plan = make_plan(dist, spec, no_copyleft=request.no_copyleft, no_libraries=request.no_libraries,
-                         export_dynamic=request.export_dynamic or bool(payload.natives))
+                         export_dynamic=export or bool(payload.natives))
         record["detail"] = f"{spec}: {len(plan.extensions)} extensions"
     archive = payload_zip(pycs, app=request.app is not None, deflate=request.compress and "zlib" in plan.extension_names)
     interpreter, relinked = _interpreter(dist, plan, target, request, reporter, report)

@@ -77,8 +77,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-copyleft", action="store_true", help="leave out extensions under copyleft licenses")
     parser.add_argument("--no-libraries", action="store_true",
                         help="leave out extensions that link any library beyond the C runtime")
-    parser.add_argument("--export-dynamic", action="store_true",
-                        help="link the whole core and export the C API, so external extension modules can load")
+    exports = parser.add_mutually_exclusive_group()
+    exports.add_argument("--export-dynamic", action="store_true",
+                         help="link the whole core and export the C API, so external extension modules can load "
+                              "(the default without --app, as for stock python)")
+    exports.add_argument("--no-export-dynamic", action="store_true",
+                         help="without --app: export no C API (a smaller interpreter that loads no extension "
+                              "module from disk)")
     parser.add_argument("--no-strip", action="store_true", help="keep symbols in the linked interpreter")
     parser.add_argument("--fast-link", action="store_true",
                         help="for LLVM bitcode: ThinLTO without cross-module inlining; links in about half the "
@@ -137,7 +142,7 @@ def _build(args: argparse.Namespace) -> int:
         stdlib=stdlib, excludes=excludes, optimize=args.optimize, embed_source=args.embed_source,
         compress=not args.no_compress,
         no_copyleft=args.no_copyleft,
-        no_libraries=args.no_libraries, export_dynamic=args.export_dynamic, strip=not args.no_strip,
+        no_libraries=args.no_libraries, export_dynamic=True if args.export_dynamic else False if args.no_export_dynamic else None, strip=not args.no_strip,
         fast_link=args.fast_link, glibc=args.glibc, python=args.python, strict=args.strict,
         skip_toolchain_check=args.skip_toolchain_check, cc=args.cc, linker=args.linker,
     )

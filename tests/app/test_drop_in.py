@@ -193,6 +193,27 @@ def test_executable_site_packages_and_pth_files(prefix, python, tmp_path):
     assert run.stdout.strip() == "42", run.stderr
 
 
+def test_extension_modules_installed_beside_it_load(elf_archive, python, stock, tmp_path):
+    """Like stock python, the plain interpreter exports the C API: compiled packages from pip load."""
+    from relink.toolchain import pinned_toolchain
+
+    dist = open_distribution(elf_archive)
+    (tmp_path / "ext.c").write_text(
+        "#include <Python.h>\n"
+        "static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, \"relinkext\", NULL, -1, NULL};\n"
+        "PyMODINIT_FUNC PyInit_relinkext(void) {\n"
+        "    PyObject *m = PyModule_Create(&def);\n"
+        "    if (m) PyModule_AddObject(m, \"answer\", PyUnicode_FromFormat(\"%d\", 42));\n"
+        "    return m;\n}\n")
+    subprocess.run([pinned_toolchain().clang, "-shared", "-fPIC", "-I", str(dist.path(dist.metadata.python_paths["include"])),
+                    str(tmp_path / "ext.c"), "-o", str(tmp_path / "relinkext.cpython-311-x86_64-linux-gnu.so")], check=True)
+    code = "import ctypes, relinkext; print(relinkext.answer, hasattr(ctypes.pythonapi, 'PyUnicode_FromFormat'))"
+    for interpreter in (stock, python):
+        run = subprocess.run([str(interpreter), "-c", code], capture_output=True, text=True,
+                             env=_env("C.UTF-8", PYTHONPATH=str(tmp_path)))
+        assert (run.returncode, run.stdout) == (0, "42 True\n"), run.stderr
+
+
 def test_venv_with_pip(python, tmp_path):
     created = subprocess.run([str(python), "-m", "venv", str(tmp_path / "env")], capture_output=True, text=True,
                              env=_env("C.UTF-8"), timeout=300)
