@@ -52,7 +52,9 @@ def test_full_and_explicit_stdlib(python, stdlib):
     full = {m.name for m in full_payload.modules}
     # Importable by name though not an identifier (sysconfig imports it); venv and ensurepip for `-m venv`.
     assert {"email", "asyncio", "json", "venv", "ensurepip", "_sysconfigdata__linux_x86_64-linux-gnu"} <= full
-    assert [arcname.rsplit("/", 1)[0] for arcname in full_payload.data] == ["ensurepip/_bundled"] * 2
+    # ensurepip's bundled wheels, venv's activate scripts (common, and POSIX's shells).
+    assert [arcname.rsplit("/", 1)[0] for arcname in full_payload.data] == \
+        ["ensurepip/_bundled"] * 2 + ["venv/scripts/common"] * 2 + ["venv/scripts/posix"] * 2
     assert not any(n.split(".")[0] in ("test", "tkinter", "idlelib") for n in full)
     listed = {m.name for m in collect_payload(python, stdlib, None, ["csv"], []).modules}
     assert "csv" in listed and "email" not in listed
