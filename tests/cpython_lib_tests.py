@@ -61,6 +61,18 @@ KNOWN_DIFFERENCES = {
         _NO_SOURCE + "the test compares contextlib's source lines in a traceback",
     "test.test_docxmlrpc.DocXMLRPCHTTPGETServer.test_get_css":
         _STDLIB_IN_ZIP + "xmlrpc.server opens pydoc_data/_pydoc.css by a path built from its __file__",
+    **{f"test.test_frozen.TestFrozen.{case}": "`__phello__`, CPython's frozen-import test package, is not embedded "
+       "(with frozen modules off it is imported from the stdlib)"
+       for case in ("test_frozen_submodule_in_unfrozen_package", "test_unfrozen_submodule_in_frozen_package")},
+    "test.test_imp.ImportTests.test_issue1267": _STDLIB_IN_ZIP + "imp.find_module('tokenize') finds files on disk only",
+    "test.test_imp.ImportTests.test_load_from_source": _STDLIB_IN_ZIP + "imp.find_module('os') finds files on disk only",
+    "test.test_imp.ImportTests.test_multiple_calls_to_get_data": _STDLIB_IN_ZIP + "the test opens imp.__file__",
+    "test.test_import.ImportTests.test_from_import_missing_attr_has_name_and_path":
+        _STDLIB_IN_ZIP + "sys._stdlib_dir is None, so the frozen os module has no __file__ for the error's path",
+    "test.test_import.ImportlibBootstrapTests.test_frozen_importlib_is_bootstrap":
+        _STDLIB_IN_ZIP + "sys._stdlib_dir is None, so the frozen importlib._bootstrap has no __file__",
+    "test.test_import.ImportlibBootstrapTests.test_frozen_importlib_external_is_bootstrap_external":
+        _STDLIB_IN_ZIP + "sys._stdlib_dir is None, so the frozen importlib._bootstrap_external has no __file__",
     **{f"test.test_descr.{case}": _EXAMPLE_MODULES for case in (
         "ClassPropertiesAndMethods.test_classmethods_in_c", "ClassPropertiesAndMethods.test_staticmethods_in_c",
         "OperatorsTest.test_spam_dicts", "OperatorsTest.test_spam_lists")},
