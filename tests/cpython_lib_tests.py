@@ -48,8 +48,13 @@ KNOWN_DIFFERENCES = {
         _STDLIB_IN_ZIP + "its modules are loaded by zipimporter, which has no .path (SourceFileLoader's)",
     "test.test_importlib.test_api.Source_ReloadTests.test_reload_missing_loader":
         _STDLIB_IN_ZIP + "its modules are loaded by zipimporter, which has no .path (SourceFileLoader's)",
-    "test.test_multiprocessing_spawn._TestImportStar.test_import":
-        _STDLIB_IN_ZIP + "the test lists multiprocessing's modules with glob on its folder",
+    **{f"test.test_multiprocessing_{method}._TestImportStar.test_import":
+       _STDLIB_IN_ZIP + "the test lists multiprocessing's modules with glob on its folder"
+       for method in ("spawn", "fork", "forkserver")},
+    **{f"test.test_linecache.LineCacheTests.{case}": _STDLIB_IN_ZIP + "the test reads stdlib .py files by path"
+       for case in ("test_clearcache", "test_getline", "test_memoryerror")},
+    "test.test_module.ModuleTests.test_module_repr_source":
+        _STDLIB_IN_ZIP + "of bytecode, so unittest's repr names its __init__.pyc, not __init__.py",
     "test.test_argparse.TestEncoding.test_argparse_module_encoding":
         _STDLIB_IN_ZIP + "the test opens argparse.__file__ as a file",
     "test.test_ast.ASTValidatorTests.test_stdlib_validates":
