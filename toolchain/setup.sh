@@ -16,6 +16,7 @@ packages=(
   debootstrap                                          # the tests' Debian 11 roots (outputs on an older glibc)
   locales                                              # en_US.UTF-8 for the launchers' text tests
   librust-pyo3-dev                                     # PyO3 0.17 as a Cargo directory source (embedding tests, offline)
+  tcl8.6                                               # generates SQLite's amalgamation (libraries rebuilt for the floor)
 )
 
 # Debian's CPython source packages: a deb-src twin of the configured bookworm entry, written once.

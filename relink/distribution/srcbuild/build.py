@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from relink.distribution.srcbuild import setup_files
+from relink.distribution.srcbuild.floor_libraries import floor_libraries
 from relink.distribution.srcbuild.layout import assemble_distribution
 from relink.distribution.srcbuild.package import archive_name, write_archive
 from relink.distribution.srcbuild.source import SourceTarball, debian_source, inspect_source, unpack_source
@@ -30,7 +31,10 @@ from relink.toolchain import find_pinned_tool, pinned_toolchain
 __all__ = ["BuildOptions", "build_distribution", "default_distribution", "BUILDER_REVISION"]
 
 # Bump when the builder's output changes for the same inputs, so cached archives are rebuilt.
-BUILDER_REVISION = 1
+BUILDER_REVISION = 2
+# The oldest glibc a source-built distribution runs on (PBS's promise): CPython and the third-party
+# libraries that need it are compiled against this glibc's headers and linked against its stub libraries.
+GLIBC_FLOOR = (2, 17)
 # Fixed timestamp for reproducible archives and hash-checked .pyc files (2024-01-01T00:00:00Z).
 SOURCE_DATE_EPOCH = 1704067200
 
@@ -60,7 +64,8 @@ def _compiler_version(clang: str) -> str:
 
 
 def _cache_key(source: SourceTarball, options: BuildOptions, compiler: str) -> str:
-    inputs = {"source": source.sha256, "lto": options.lto, "builder": BUILDER_REVISION, "compiler": compiler}
+    inputs = {"source": source.sha256, "lto": options.lto, "builder": BUILDER_REVISION, "compiler": compiler,
+              "glibc_floor": GLIBC_FLOOR}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -93,7 +98,9 @@ def build_distribution(source_path: Path | None, options: BuildOptions, *, outpu
         logs.mkdir(parents=True)
         with staging_dir(entry) as staged, scratch_dir("relink-cpython") as work:
             started = time.monotonic()
-            build_dir = _compile(source, options, tools, compiler_version, Path(work), logs, quiet)
+            driver = _floor_compiler()
+            libraries = floor_libraries(driver, logs, lambda message: _progress(quiet, message))
+            build_dir = _compile(source, options, tools, driver, libraries, Path(work), logs, quiet)
             stage = Path(work) / "stage"
             _run_step("make install", ["make", "install", f"DESTDIR={stage / 'python'}"], build_dir,
                       logs / "install.log", quiet, env={"SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)})
@@ -102,11 +109,14 @@ def build_distribution(source_path: Path | None, options: BuildOptions, *, outpu
                 build_dir=build_dir, source=source, stage=stage, build_options=options.build_options,
                 target_triple=_target_triple(), object_file_format=(
                     f"llvm-bitcode:{compiler_version}" if options.lto else "elf"),
+                library_dir=libraries / "lib", glibc_floor=GLIBC_FLOOR,
             )
             write_archive(stage, staged / name, mtime=SOURCE_DATE_EPOCH)
             (staged / "build.json").write_text(json.dumps({
                 "source": str(source.path), "source_sha256": source.sha256, "options": asdict(options),
                 "compiler": compiler_version, "builder_revision": BUILDER_REVISION,
+                "glibc_floor": ".".join(map(str, GLIBC_FLOOR)),
+                "libraries": json.loads((libraries / "libraries.json").read_text())["libraries"],
                 "extensions": len(metadata["build_info"]["extensions"]),
                 "seconds": round(time.monotonic() - started, 1),
             }, indent=2))
@@ -139,24 +149,34 @@ def _target_triple() -> str:
     return f"{machine}-unknown-linux-{libc}"
 
 
-def _compile(source: SourceTarball, options: BuildOptions, tools: dict[str, str], compiler_version: str,
+def _floor_compiler() -> Path:
+    """The pinned clang + lld driver for this machine's triple at GLIBC_FLOOR (relink.toolchain.target)."""
+    from relink.toolchain import LinkTarget, target_compiler
+
+    return target_compiler(LinkTarget(_target_triple(), "linux", "gnu", GLIBC_FLOOR, None))
+
+
+def _compile(source: SourceTarball, options: BuildOptions, tools: dict[str, str], driver: Path, libraries: Path,
              work: Path, logs: Path, quiet: bool) -> Path:
     pin = pinned_toolchain()
     _progress(quiet, f"unpacking {source.path.name} (CPython {source.version})")
     build_dir = unpack_source(source, work)
     setup_files.write_setup_local(build_dir, source.minor)
 
-    # configure's probes ignore the *_NODIST flags, so LTO and native builds can share one cache file.
-    config_cache = cache_root() / "configure" / f"{source.sha256[:16]}-clang-{compiler_version}.cache"
+    # configure's probes ignore the *_NODIST flags, so LTO and native builds can share one cache file;
+    # what the floor's stubs offer decides them (getrandom, close_range, memfd_create… are not found).
+    config_cache = cache_root() / "configure" / f"{source.sha256[:16]}-{driver.parent.name}-{libraries.name}.cache"
     if config_cache.is_file():
         shutil.copyfile(config_cache, build_dir / "config.cache")
     lto = ["-flto=thin"] if options.lto else []
     configure = [
         "./configure", "--prefix=/install", "--disable-shared", "--disable-test-modules",
-        "--without-ensurepip", "--with-readline=editline", "--with-system-expat",
-        "--cache-file=config.cache",
-        f"CC={tools[pin.clang]}", f"CXX={tools[pin.clangxx]}", f"AR={tools[pin.ar]}", f"RANLIB={tools[pin.ranlib]}",
-        "LDFLAGS=-fuse-ld=lld", "OPT=-DNDEBUG -fwrapv -O3 -Wall",
+        # CPython's own expat (Debian's libexpat.a needs arc4random_buf, glibc 2.36) and libmpdec.
+        "--without-ensurepip", "--cache-file=config.cache",
+        f"CC={driver}", f"CXX={tools[pin.clangxx]}", f"AR={tools[pin.ar]}", f"RANLIB={tools[pin.ranlib]}",
+        # The floor's libraries and headers first; Debian's headers after glibc's (the driver's) ones.
+        f"CPPFLAGS=-I{libraries / 'include'} -idirafter /usr/include/{_multiarch()} -idirafter /usr/include",
+        f"LDFLAGS=-L{libraries / 'lib'}", "OPT=-DNDEBUG -fwrapv -O3 -Wall",
         f"CFLAGS_NODIST={' '.join(lto)}",
         # The throw-away build tools (_freeze_module, _bootstrap_python) link fast at -O0.
         f"LDFLAGS_NODIST={' '.join(lto + ['-Wl,--lto-O0', '-Wl,--lto-CGO0'] if lto else [])}",
@@ -169,6 +189,11 @@ def _compile(source: SourceTarball, options: BuildOptions, tools: dict[str, str]
         setup_files.merge_stdlib_rules(build_dir)
     _run_step(f"make -j{options.jobs}", ["make", f"-j{options.jobs}"], build_dir, logs / "make.log", quiet)
     return build_dir
+
+
+def _multiarch() -> str:
+    return subprocess.run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"], capture_output=True, text=True,
+                          check=True).stdout.strip()
 
 
 def _run_step(label: str, argv: list[str], cwd: Path, log: Path, quiet: bool, env: dict[str, str] | None = None) -> None:

@@ -58,7 +58,8 @@ print(json.dumps({
 
 
 def assemble_distribution(*, build_dir: Path, source: SourceTarball, stage: Path, build_options: str,
-                          target_triple: str, object_file_format: str) -> dict:
+                          target_triple: str, object_file_format: str, library_dir: Path,
+                          glibc_floor: tuple[int, int]) -> dict:
     root = stage / "python"
     (root / "build" / "lib").mkdir(parents=True, exist_ok=True)
     (root / "licenses").mkdir(exist_ok=True)
@@ -71,8 +72,8 @@ def assemble_distribution(*, build_dir: Path, source: SourceTarball, stage: Path
         *(w[2:-1] for m in modules.values() for w in m.link_words if w.startswith("$(")),
     }))
     multiarch = variables["MULTIARCH"]
-    resolver = LibraryResolver([build_dir, Path(f"/usr/lib/{multiarch}"), Path(f"/lib/{multiarch}"),
-                                Path("/usr/lib"), Path("/usr/local/lib")])
+    # Only the floor's libraries: what the build linked (see floor_libraries), never the system's others.
+    resolver = LibraryResolver([build_dir, library_dir])
     shipped: dict[str, ResolvedLibrary] = {}
 
     def link_entries(words: str) -> tuple[list[dict], list[ResolvedLibrary]]:
@@ -147,7 +148,8 @@ def assemble_distribution(*, build_dir: Path, source: SourceTarball, stage: Path
         "python_symbol_visibility": "global-default",
         "python_extension_module_loading": ["builtin", "shared-library"],
         "libpython_link_mode": "static",
-        "crt_features": ["glibc-dynamic", f"glibc-max-symbol-version:{_max_glibc(root / 'install/bin' / f'python{minor_version}')}"],
+        "crt_features": ["glibc-dynamic", f"glibc-max-symbol-version:"
+                         f"{_glibc_floor(root / 'install/bin' / f'python{minor_version}', glibc_floor)}"],
         "run_tests": "build/run_tests.py",
         "build_info": {
             "core": {"objs": core_objs, "links": core_links, "static_lib": static_lib},
@@ -192,10 +194,12 @@ def _write_licenses(target: Path, source: SourceTarball, build_dir: Path, librar
         dest = target / f"LICENSE.{library.license.file_stem}.txt"
         if dest.exists():
             continue
-        if library.license_text_source is not None:
-            shutil.copyfile(library.license_text_source, dest)
-        elif library.name in IN_TREE_LICENSE_TEXTS:
+        in_tree = library.archive is not None and library.archive.is_relative_to(build_dir.resolve())
+        if library.name in IN_TREE_LICENSE_TEXTS and (in_tree or library.license_text_source is None):
+            # CPython's own copies (libmpdec, expat, HACL*): their text from the tree.
             dest.write_text(IN_TREE_LICENSE_TEXTS[library.name](build_dir))
+        elif library.license_text_source is not None:
+            shutil.copyfile(library.license_text_source, dest)
         else:
             raise RelinkError(f"no license text found for lib{library.name} ({library.archive}); refusing to ship "
                               "it without one")
@@ -261,6 +265,16 @@ def _test_packages(stdlib: Path) -> list[str]:
     return sorted(found)
 
 
+def _glibc_floor(executable: Path, floor: tuple[int, int]) -> str:
+    """The floor the build was linked for, after checking the interpreter (which links every core object and
+    builtin extension with the shipped libraries) needs nothing newer."""
+    needed = _max_glibc(executable)
+    if tuple(int(p) for p in needed.split(".")) > floor:
+        raise RelinkError(f"{executable} needs GLIBC_{needed}, newer than the build's floor "
+                          f"{'.'.join(map(str, floor))}", ExitCode.INTERNAL)
+    return ".".join(map(str, floor))
+
+
 def _max_glibc(executable: Path) -> str:
     binary = lief.parse(str(executable))
     versions = []
@@ -278,6 +292,7 @@ def _max_glibc(executable: Path) -> str:
 # License texts of libraries CPython builds from its own tree (no Debian package to take them from).
 IN_TREE_LICENSE_TEXTS = {
     "mpdec": lambda build_dir: _rst_section((build_dir / "Doc" / "license.rst").read_text(), "libmpdec"),
+    "expat": lambda build_dir: (build_dir / "Modules" / "expat" / "COPYING").read_text(),
     "Hacl_Hash_SHA2": lambda build_dir: _leading_comment(build_dir / "Modules" / "_hacl" / "Hacl_Hash_SHA2.c"),
 }
 

@@ -17,15 +17,14 @@ from pathlib import Path
 __all__ = ["SetupModule", "write_setup_local", "merge_stdlib_rules", "read_static_modules", "setup_files_used"]
 
 # Modules a relinkable distribution leaves out: Tk drags X11 into every link, gdbm is GPL, nis needs
-# the deprecated libnsl, and _dbm has no free backend here.
-DISABLED_MODULES = ("_tkinter", "_gdbm", "_dbm", "nis")
+# the deprecated libnsl, _dbm has no free backend here, and readline's libedit needs a libbsd newer than
+# the glibc floor (see floor_libraries).
+DISABLED_MODULES = ("_tkinter", "_gdbm", "_dbm", "nis", "readline")
 
 # 3.11 builds these with setup.py, not from Setup.stdlib: give them rules so they become builtin too.
 SETUP_PY_MODULES_311 = (
     "_ctypes _ctypes/_ctypes.c _ctypes/callbacks.c _ctypes/callproc.c _ctypes/stgdict.c _ctypes/cfield.c"
     " -ldl -lffi -DHAVE_FFI_PREP_CIF_VAR -DHAVE_FFI_PREP_CLOSURE_LOC -DHAVE_FFI_CLOSURE_ALLOC",
-    # libedit (BSD) rather than GNU readline (GPL), as PBS does; libtermcap is Debian's alias of libtinfo.
-    "readline readline.c -ledit -ltinfo",
     # No '=' in a Setup line: makesetup would take it for a make variable.
     "_curses _cursesmodule.c -DHAVE_NCURSESW -I/usr/include/ncursesw -lncursesw -ltinfo",
     "_curses_panel _curses_panel.c -DHAVE_NCURSESW -I/usr/include/ncursesw -lpanelw -lncursesw -ltinfo",

@@ -44,7 +44,7 @@ def debian_source(package: str = "python3.11", on_download: Callable[[], None] |
     (`on_download` is called first when it has to be downloaded)."""
     target_dir = cache_root() / "sources" / package
     with entry_lock(target_dir):
-        found = sorted(target_dir.glob("*.orig.tar.*")) if target_dir.is_dir() else []
+        found = sorted(p for p in target_dir.glob("*.orig.tar.*") if p.suffix != ".asc") if target_dir.is_dir() else []
         if found:
             return found[-1]
         if on_download is not None:
@@ -61,7 +61,8 @@ def debian_source(package: str = "python3.11", on_download: Callable[[], None] |
                 ["apt-get", "source", "--download-only", package],
                 cwd=tmp, capture_output=True, text=True,
             )
-            origs = sorted(Path(tmp).glob(f"{package}_*.orig.tar.*"))
+            # Not the upstream signature (`.orig.tar.xz.asc`) some source packages carry beside it.
+            origs = sorted(p for p in Path(tmp).glob(f"{package}_*.orig.tar.*") if p.suffix != ".asc")
             if result.returncode != 0 or not origs:
                 from relink.toolchain import install_hint
 
