@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const char APP_MARKER[] = "RELINK-APP";
@@ -55,8 +56,26 @@ static PyObject *relink_dlopen(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* `_relink_dl.memfd_create(name)`: an anonymous in-memory file (close-on-exec), through the system call
+ * rather than glibc's wrapper (2.27), so it exists in apps linked for an older glibc floor, whose
+ * interpreter has no os.memfd_create. OSError where the kernel or the CPU's headers lack it. */
+static PyObject *relink_memfd_create(PyObject *self, PyObject *arg) {
+#ifdef SYS_memfd_create
+    PyObject *name = NULL;
+    if (!PyUnicode_FSConverter(arg, &name)) return NULL;
+    long fd = syscall(SYS_memfd_create, PyBytes_AS_STRING(name), 1u /* MFD_CLOEXEC */);
+    Py_DECREF(name);
+    if (fd < 0) return PyErr_SetFromErrno(PyExc_OSError);
+    return PyLong_FromLong(fd);
+#else
+    errno = ENOSYS;
+    return PyErr_SetFromErrno(PyExc_OSError);
+#endif
+}
+
 static PyMethodDef relink_dl_methods[] = {
     {"dlopen", relink_dlopen, METH_O, "Load a shared library (RTLD_NOW | RTLD_LOCAL)."},
+    {"memfd_create", relink_memfd_create, METH_O, "An anonymous in-memory file (MFD_CLOEXEC); returns its fd."},
     {NULL, NULL, 0, NULL},
 };
 

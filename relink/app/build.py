@@ -168,7 +168,7 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                                   list(request.excludes), pyc_cache=stdlib_pyc_cache(dist_key, request.optimize),
                                   foreign=foreign,
                                   builtin_names=sorted(dist.metadata.build_info.extensions) if foreign else None,
-                                  target=wheel_target(dist), strict=request.strict,
+                                  target=wheel_target(dist, target), strict=request.strict,
                                   embed_source=request.embed_source)
         pycs = compile_payload(python, payload, dist_key=dist_key, optimize=request.optimize,
                                embed_source=request.embed_source)
@@ -201,12 +201,14 @@ def build_onefile(request: BuildRequest, reporter: StepReporter | None = None) -
                        native_modules=tuple(n.name for n in payload.natives), warnings=payload.warnings)
 
 
-def wheel_target(dist: Distribution) -> WheelTarget:
-    """What the wheels of native modules must fit, from the distribution's metadata."""
+def wheel_target(dist: Distribution, target: LinkTarget | None = None) -> WheelTarget:
+    """What the wheels of native modules must fit: the distribution's Python, CPU and C library, and the
+    app's glibc floor (`--glibc`, by default the distribution's own)."""
     meta = dist.metadata
     major, minor = (int(x) for x in meta.python_version.split(".")[:2])
+    glibc = target.glibc if target is not None and target.glibc else meta.crt_features.glibc_max_version
     return WheelTarget(python=(major, minor), arch=meta.target_triple.split("-")[0],
-                       libc=meta.crt_features.libc, glibc=meta.crt_features.glibc_max_version)
+                       libc=meta.crt_features.libc, glibc=glibc)
 
 
 def interpreter_magic(python: Path | str) -> str | None:

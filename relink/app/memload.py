@@ -88,11 +88,11 @@ class InMemoryExtensionFinder:
 
 
 def _in_memory(name, data):
-    create = getattr(os, "memfd_create", None)
-    if create is None or os.environ.get("RELINK_NO_MEMFD"):
+    if os.environ.get("RELINK_NO_MEMFD"):
         return None
     try:
-        fd = create(name, getattr(os, "MFD_CLOEXEC", 1))
+        # The launcher's system call: os.memfd_create is missing from interpreters built for glibc < 2.27.
+        fd = _relink_dl.memfd_create(name)
     except OSError:
         return None
     _write_all(fd, data)

@@ -22,7 +22,7 @@ import json
 import subprocess
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from relink.errors import ExitCode, RelinkError
@@ -300,7 +300,7 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         chosen = [m for m in everything if m.name in wanted]
     chosen = [m for m in chosen if not _is_excluded(m.name, excludes)]
 
-    data, native_modules = _package_files(app_modules, natives, roots, target)
+    data, native_modules, left_out = _package_files(app_modules, natives, roots, target, strict)
     native_members = {m for n in native_modules for m in (n.member, *n.libraries)}
     package_data = any(m not in native_members and not m.split("/")[0].endswith(".dist-info") for m in data)
     if native_modules:
@@ -311,6 +311,7 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         chosen.append(PayloadModule(TRACEBACKS_MODULE, _TRACEBACKS, False, "app", _TRACEBACKS.parent))
     warnings = _unresolved_warnings(scan["unresolved"], app, excludes, strict)
     warnings += [f"{e['file']}:{e['line']}: SyntaxError: {e['message']} (module left out)" for e in scan["skipped"]]
+    warnings += left_out
     chosen_names = {m.name for m in chosen}
     data.update({f"{package}/{path.relative_to(stdlib / package).as_posix()}": path
                  for package, patterns in STDLIB_DATA.items() if package in chosen_names
@@ -358,8 +359,11 @@ def _refuse_foreign_extensions(foreign: dict[str, str], suffixes: list[str]) -> 
 
 
 def _package_files(app_modules: list[PayloadModule], natives: list[tuple[str, Path]], roots: list[Path],
-                   target: WheelTarget | None) -> tuple[dict[str, Path], list[NativeModule]]:
-    """Zip member -> file for the packages' data, their dist-info, and native modules with their libraries."""
+                   target: WheelTarget | None, strict: bool) -> tuple[dict[str, Path], list[NativeModule], list[str]]:
+    """Zip member -> file for the packages' data, their dist-info, and native modules with their libraries;
+    and a warning for each native module left out because its wheel needs a newer glibc than the app's floor
+    (often only reached through an optional import, e.g. Pillow's from Pygments: the app then runs on the
+    floor, and importing the module raises ImportError; `strict` refuses it)."""
     data: dict[str, Path] = {}
     tops = {m.name.split(".")[0] for m in app_modules} | {name.split(".")[0] for name, _ in natives}
     for module in app_modules:
@@ -377,10 +381,13 @@ def _package_files(app_modules: list[PayloadModule], natives: list[tuple[str, Pa
                 if path.is_file():
                     data[path.relative_to(info.parent).as_posix()] = path
     native_modules = []
+    too_new: dict[str, tuple[Path, tuple[int, int], list[str]]] = {}   # package -> first file, glibc, modules
     for name, path in sorted(natives):
         root = next((r for r in roots if path.is_relative_to(r)), path.parent)
-        if target is not None:
-            _check_wheel(name, path, root, wheels, target)
+        needs = _check_wheel(name, path, root, wheels, target) if target is not None else None
+        if needs is not None:
+            too_new.setdefault(name.split(".")[0], (path, needs, []))[2].append(name)
+            continue
         member = path.relative_to(root).as_posix()
         data[member] = path
         libraries, cyclic = _bundled_libraries(path, root)
@@ -388,7 +395,16 @@ def _package_files(app_modules: list[PayloadModule], natives: list[tuple[str, Pa
             data[library.relative_to(root).as_posix()] = library
         native_modules.append(NativeModule(name, member, tuple(lib.relative_to(root).as_posix() for lib in libraries),
                                            cyclic))
-    return data, native_modules
+    left_out = []
+    for path, needs, names in too_new.values():
+        glibc, floor = (".".join(map(str, v)) for v in (needs, target.glibc))
+        listed = ", ".join(f"'{n}'" for n in names)
+        line = (f"{path}: native module{'s' if len(names) > 1 else ''} {listed} left out: the wheel needs glibc "
+                f"{glibc}, newer than the app's floor {floor} (--glibc {glibc} embeds {'them' if len(names) > 1 else 'it'})")
+        if strict:
+            raise RelinkError(f"{line}; --strict refuses it")
+        left_out.append(line)
+    return data, native_modules, left_out
 
 
 def _dist_infos(roots: list[Path]) -> dict[Path, set[str]]:
@@ -410,21 +426,28 @@ def _dist_infos(roots: list[Path]) -> dict[Path, set[str]]:
     return result
 
 
-def _check_wheel(name: str, path: Path, root: Path, wheels: dict[Path, set[str]], target: WheelTarget) -> None:
-    """Refuse a native module whose wheel tags fit none of the distribution's Python, CPU, libc, glibc."""
+def _check_wheel(name: str, path: Path, root: Path, wheels: dict[Path, set[str]],
+                 target: WheelTarget) -> tuple[int, int] | None:
+    """Refuse a native module whose wheel tags fit none of the distribution's Python, CPU and libc. If only
+    the app's glibc floor is too old for them, return the oldest glibc one of them needs."""
     from packaging.tags import parse_tag
 
     top = name.split(".")[0]
     info = next((i for i, owned in wheels.items() if top in owned and (i / "WHEEL").is_file()), None)
     if info is None:
-        return  # not installed from a wheel: nothing states what it was built for
+        return None  # not installed from a wheel: nothing states what it was built for
     tags = [t for line in (info / "WHEEL").read_text(errors="replace").splitlines() if line.startswith("Tag:")
             for t in parse_tag(line.partition(":")[2].strip())]
     problems = [p for p in (_tag_problem(tag, target) for tag in tags)]
-    if tags and all(problems):
-        raise RelinkError(f"{path}: native module '{name}' comes from a wheel for {tags[0]}, which does not fit "
-                          f"the distribution ({problems[0]}); install the wheel for CPython "
-                          f"{target.python[0]}.{target.python[1]} on {target.libc or 'this'} {target.arch}")
+    if not tags or not all(problems):
+        return None
+    any_glibc = replace(target, glibc=None)
+    needs = [_manylinux_glibc(tag.platform) for tag in tags if _tag_problem(tag, any_glibc) is None]
+    if needs:
+        return min(needs)
+    raise RelinkError(f"{path}: native module '{name}' comes from a wheel for {tags[0]}, which does not fit "
+                      f"the distribution ({problems[0]}); install the wheel for CPython "
+                      f"{target.python[0]}.{target.python[1]} on {target.libc or 'this'} {target.arch}")
 
 
 def _tag_problem(tag, target: WheelTarget) -> str | None:
@@ -436,13 +459,9 @@ def _tag_problem(tag, target: WheelTarget) -> str | None:
             return f"needs {tag.interpreter}"
     elif tag.interpreter.startswith("cp") and tag.interpreter != want:
         return f"built for {tag.interpreter}, the distribution is {want}"
-    platform = tag.platform
+    platform = _normal_platform(tag.platform)
     if platform == "any":
         return None
-    legacy = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12", "manylinux2014": "manylinux_2_17"}
-    for old, new in legacy.items():
-        if platform.startswith(old + "_"):
-            platform = new + platform[len(old):]
     if platform.startswith("manylinux_"):
         _, major, minor, arch = platform.split("_", 3)
         if target.libc != "glibc":
@@ -450,13 +469,27 @@ def _tag_problem(tag, target: WheelTarget) -> str | None:
         if arch != target.arch:
             return f"built for {arch}, the distribution is {target.arch}"
         if target.glibc is not None and (int(major), int(minor)) > target.glibc:
-            return f"needs glibc {major}.{minor}, the distribution targets {target.glibc[0]}.{target.glibc[1]}"
+            return f"needs glibc {major}.{minor}, the app's floor is {target.glibc[0]}.{target.glibc[1]}"
         return None
     if platform.startswith("musllinux_"):
         return None if target.libc == "musl" and platform.endswith("_" + target.arch) else f"{platform} is for musl"
     if platform.startswith("linux_"):
         return None if platform == f"linux_{target.arch}" else f"built for {platform}"
     return f"built for {platform}"
+
+
+def _normal_platform(platform: str) -> str:
+    """PEP 600 spelling of the legacy manylinux tags: manylinux2014_x86_64 -> manylinux_2_17_x86_64."""
+    legacy = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12", "manylinux2014": "manylinux_2_17"}
+    for old, new in legacy.items():
+        if platform.startswith(old + "_"):
+            return new + platform[len(old):]
+    return platform
+
+
+def _manylinux_glibc(platform: str) -> tuple[int, int]:
+    _, major, minor, _ = _normal_platform(platform).split("_", 3)
+    return int(major), int(minor)
 
 
 def _bundled_libraries(module: Path, root: Path) -> tuple[list[Path], bool]:

@@ -12,8 +12,10 @@ import pytest
 
 from debian_root import run_in_root
 from relink.distribution import open_distribution
+from relink.errors import ExitCode
 
 HELLO_APP = Path(__file__).resolve().parents[2] / "examples" / "hello-app" / "hello_app.py"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "programs"
 
 # Native modules of the stdlib with third-party libraries behind them: OpenSSL, SQLite, libffi, zlib, bzip2,
 # xz, libuuid, libmpdec, expat, ncurses.
@@ -31,16 +33,18 @@ print(ET.fromstring("<a><b>expat</b></a>").find("b").text, ssl.OPENSSL_VERSION.s
 '''
 
 
+def _relink(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "relink", *args], capture_output=True, text=True)
+
+
 def _build(archive: Path, app: Path, out: Path, *extra: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "relink", "build", str(archive), "--app", str(app), "-o", str(out),
-                             "--json", *extra], capture_output=True, text=True)
+    result = _relink("build", str(archive), "--app", str(app), "-o", str(out), "--json", *extra)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def _verify_floor(binary: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "relink", "verify", str(binary), "--max-glibc", "2.17"],
-                            capture_output=True, text=True)
+    result = _relink("verify", str(binary), "--max-glibc", "2.17")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -74,3 +78,45 @@ def test_app_with_native_modules_runs_on_debian11(tmp_path, lto_archive, debian1
     assert lines[1] == "4 0.1428 2d711642"
     assert lines[2] == "True ok 4"
     assert lines[3] == "expat OpenSSL"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program, native", [("pydantic_model", "pydantic_core._pydantic_core"),
+                                             ("yaml_roundtrip", "yaml._yaml")])
+def test_corpus_app_with_native_modules_from_wheels_runs_on_debian11(program, native, tmp_path, lto_archive,
+                                                                      debian11_root, corpus_site_packages):
+    # Their wheels are manylinux2014 (glibc 2.17): they fit the floor, and so does the app.
+    source = CORPUS / f"{program}.py"
+    out = tmp_path / program
+    built = _build(lto_archive, source, out, "--include", str(corpus_site_packages))
+    assert native in built["native_modules"]
+    _verify_floor(out)
+    dist = open_distribution(lto_archive)
+    stock = subprocess.run([str(dist.extract() / "python" / dist.metadata.python_exe), "-s", str(source)],
+                           capture_output=True, text=True, env={"PYTHONPATH": str(corpus_site_packages),
+                                                                "LANG": "C.UTF-8"})
+    assert stock.returncode == 0 and stock.stdout, stock.stderr
+    ran = run_in_root(debian11_root, out)
+    assert (ran.returncode, ran.stdout) == (0, stock.stdout), ran.stderr
+
+
+@pytest.mark.slow
+def test_a_wheel_newer_than_the_floor_is_left_out_until_glibc_raises_the_floor(tmp_path, lto_archive,
+                                                                                corpus_site_packages):
+    # Pillow 13 ships wheels for glibc 2.27 and newer only.
+    source = CORPUS / "pillow_png.py"
+    out = tmp_path / "pillow"
+    left_out = _build(lto_archive, source, out, "--include", str(corpus_site_packages))
+    assert not any(name.startswith("PIL.") for name in left_out["native_modules"])
+    assert any("'PIL._imaging'" in w and "--glibc 2.27 embeds them" in w for w in left_out["warnings"])
+    _verify_floor(out)
+    ran = subprocess.run([str(out)], capture_output=True, text=True)
+    assert ran.returncode == 1 and "ImportError" in ran.stderr and "_imaging" in ran.stderr, ran.stderr
+    strict = _relink("build", str(lto_archive), "--app", str(source), "--include", str(corpus_site_packages),
+                     "-o", str(tmp_path / "strict"), "-q", "--strict")
+    assert strict.returncode == ExitCode.INVALID_INPUT and len(strict.stderr.strip().splitlines()) == 1, strict.stderr
+    assert "--strict refuses it" in strict.stderr and not (tmp_path / "strict").exists()
+    raised = _build(lto_archive, source, out, "--include", str(corpus_site_packages), "--glibc", "2.27")
+    assert "PIL._imaging" in raised["native_modules"]
+    assert _relink("verify", str(out), "--max-glibc", "2.27").returncode == 0
+    assert subprocess.run([str(out)], capture_output=True).returncode == 0

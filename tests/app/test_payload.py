@@ -173,7 +173,7 @@ def test_native_module_for_another_python_is_refused(tmp_path, python, stdlib):
 
 @pytest.mark.parametrize("tag, fits", [
     ("cp311-cp311-manylinux_2_17_x86_64", True), ("cp310-abi3-manylinux2014_x86_64", True),
-    ("cp311-cp311-manylinux_2_39_x86_64", False), ("cp311-cp311-musllinux_1_2_x86_64", False),
+    ("cp311-cp311-musllinux_1_2_x86_64", False),
     ("cp311-cp311-manylinux_2_17_aarch64", False), ("cp312-abi3-manylinux_2_17_x86_64", False),
 ])
 def test_wheel_tags_must_fit_the_distribution(tmp_path, python, stdlib, tag, fits):
@@ -196,6 +196,32 @@ def test_wheel_tags_must_fit_the_distribution(tmp_path, python, stdlib, tag, fit
     else:
         with pytest.raises(RelinkError, match=r"_speed.*native module 'fast._speed' comes from a wheel for .*does not fit"):
             collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [], target=target)
+
+
+def test_a_wheel_for_a_newer_glibc_than_the_floor_is_left_out_with_a_warning(tmp_path, python, stdlib):
+    from relink.app.payload import WheelTarget
+
+    deps = tmp_path / "deps"
+    (deps / "fast").mkdir(parents=True)
+    (deps / "fast" / "__init__.py").write_text("try:\n    from fast import _speed\nexcept ImportError:\n    pass\n")
+    (deps / "fast" / "_speed.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    info = deps / "fast-1.0.dist-info"
+    info.mkdir()
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_39_x86_64\n"
+                                "Tag: cp311-cp311-manylinux_2_28_x86_64\n")
+    (info / "RECORD").write_text("fast/__init__.py,,\nfast/_speed.cpython-311-x86_64-linux-gnu.so,,\n")
+    script = _app(tmp_path / "src", "import fast\n")
+    app = AppSpec(script, includes=(deps,))
+    floor = WheelTarget(python=(3, 11), arch="x86_64", libc="glibc", glibc=(2, 17))
+    payload = collect_payload(python, stdlib, app, "auto", [], target=floor)
+    assert payload.natives == () and "fast/_speed.cpython-311-x86_64-linux-gnu.so" not in payload.data
+    assert payload.warnings == (f"{deps / 'fast' / '_speed.cpython-311-x86_64-linux-gnu.so'}: native module "
+                                "'fast._speed' left out: the wheel needs glibc 2.28, newer than the app's floor "
+                                "2.17 (--glibc 2.28 embeds it)",)
+    with pytest.raises(RelinkError, match=r"'fast._speed' left out: .*; --strict refuses it"):
+        collect_payload(python, stdlib, app, "auto", [], target=floor, strict=True)
+    raised = WheelTarget(python=(3, 11), arch="x86_64", libc="glibc", glibc=(2, 28))
+    assert [n.name for n in collect_payload(python, stdlib, app, "auto", [], target=raised).natives] == ["fast._speed"]
 
 
 def test_unresolved_imports_warn_with_file_and_line_and_strict_refuses(tmp_path, python, stdlib):
