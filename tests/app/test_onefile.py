@@ -93,8 +93,8 @@ def test_build_writes_licenses_and_verifies_against_the_plan(tmp_path, elf_archi
     from relink.distribution.opener import open_distribution
     from relink.errors import RelinkError
     from relink.plan.selection import make_plan
-    from relink.resources import toolchain_dir
     from relink.support.cmake_runner import configure_and_build
+    from relink.toolchain import link_target, target_toolchain_file
 
     out = tmp_path / "new" / "folders" / "app"  # -o creates missing folders
     result = _build(str(elf_archive), "--app", str(_app(tmp_path / "src")), "-o", str(out))
@@ -109,8 +109,9 @@ def test_build_writes_licenses_and_verifies_against_the_plan(tmp_path, elf_archi
     dist = open_distribution(elf_archive)
     subprocess.run([sys.executable, "-m", "relink", "generate", str(elf_archive), "-o", str(tmp_path / "proj"),
                     "--extensions", "minimal"], check=True, capture_output=True)
+    # Linked for the distribution's floor, as relink build links (the host's glibc would contradict it too).
     configure_and_build(tmp_path / "proj", tmp_path / "b", tmp_path / "log",
-                        toolchain_file=toolchain_dir() / "clang.cmake")
+                        toolchain_file=target_toolchain_file(link_target(dist.metadata)))
     with pytest.raises(RelinkError, match="contradicts the plan: inittab lacks expected builtin modules: _json, zlib") \
             as error:
         verify_interpreter(tmp_path / "b" / "python", make_plan(dist, "minimal,+zlib,+_json"), dist,
