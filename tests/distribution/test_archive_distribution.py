@@ -261,3 +261,21 @@ def test_killed_extraction_leaves_nothing_trusted(tmp_path: Path, cache: Path) -
     assert (root / "python" / "build" / "Objects" / "abstract.o").read_bytes() == object_bytes(
         "build/Objects/abstract.o"
     )
+
+
+def test_source_built_archives_keep_empty_folders(tmp_path: Path, cache: Path) -> None:
+    """relink dist build's writer keeps a folder `make install` left empty (python3 looks for its
+    lib-dynload at start), and relink's own extraction recreates it."""
+    from relink.distribution.srcbuild.package import write_archive as write_source_built
+
+    stage = tmp_path / "stage"
+    (stage / "python" / "install" / "lib" / "python3.11" / "lib-dynload").mkdir(parents=True)
+    (stage / "python" / "PYTHON.json").write_text(json.dumps(minimal_metadata()))
+    for name, data in distribution_members(minimal_metadata()):
+        if isinstance(name, str) and name != "python/PYTHON.json":
+            (stage / name).parent.mkdir(parents=True, exist_ok=True)
+            (stage / name).write_bytes(data)
+    target = tmp_path / "cpython-built.tar.zst"
+    write_source_built(stage, target, mtime=0)
+    root = open_distribution(target).extract()
+    assert (root / "python" / "install" / "lib" / "python3.11" / "lib-dynload").is_dir()

@@ -131,7 +131,9 @@ def test_installed_interpreter_runs_and_matches_metadata(lto_archive):
     dist = open_distribution(lto_archive)
     root = dist.extract()
     python = root / "python" / dist.metadata.python_exe
-    subprocess.run([str(python), "-c", "import ssl, sqlite3, ctypes, json, decimal"], check=True)
+    ran = subprocess.run([str(python), "-c", "import ssl, sqlite3, ctypes, json, decimal"], capture_output=True,
+                         text=True, check=True)
+    assert ran.stderr == "", "python3 finds its prefixes (lib-dynload, even empty, is in the archive)"
     builtins = subprocess.run([str(python), "-c", "import sys; print(*sys.builtin_module_names)"],
                               capture_output=True, text=True, check=True).stdout.split()
     assert set(builtins) == set(dist.metadata.build_info.extensions)

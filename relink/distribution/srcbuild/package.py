@@ -25,7 +25,9 @@ def archive_name(version: str, triple: str, build_options: str) -> str:
 
 
 def _members(stage: Path) -> list[Path]:
-    paths = [p for p in stage.rglob("*") if p.is_symlink() or not p.is_dir()]
+    # Files, links, and the folders that are empty: they matter too (python3 looks for its
+    # lib-dynload folder at start and warns on every run when it is missing).
+    paths = [p for p in stage.rglob("*") if p.is_symlink() or not p.is_dir() or not any(p.iterdir())]
     first = stage / "python" / "PYTHON.json"
     rest = sorted((p for p in paths if p != first), key=lambda p: p.relative_to(stage).as_posix())
     return [first, *rest]
@@ -53,6 +55,11 @@ def write_archive(stage: Path, target: Path, *, mtime: int) -> None:
                     info.type = tarfile.SYMTYPE
                     info.linkname = os.readlink(path)
                     info.mode = 0o777
+                    tar.addfile(info)
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    info.type = tarfile.DIRTYPE
+                    info.mode = 0o755
                     tar.addfile(info)
                     continue
                 info.mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
