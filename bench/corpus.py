@@ -3,7 +3,8 @@ side by side in one run with the distribution's own interpreter running the same
 PyInstaller one-file build of it.
 
 Each program is built with `relink build`'s default options (the default distribution, --include the
-corpus packages), again with --no-compress, and with `pyinstaller --onefile --paths <corpus packages>`; each executable and
+corpus packages, and the corpus test's --glibc for programs whose wheels need a newer glibc), again with
+--no-compress, and with `pyinstaller --onefile --paths <corpus packages>`; each executable and
 `python -s program.py` (PYTHONPATH = the corpus packages) is run from an empty folder under
 `env -i LANG=C.UTF-8`, 3 warm-ups then the median of --runs. Outputs are compared with the stock
 interpreter's: a build whose output differs is reported, not timed. Writes bench/corpus.md.
@@ -35,6 +36,14 @@ TARGETS = {"startup_vs_stock": 0.7, "startup_vs_pyinstaller": 0.4}
 
 def _env(extra: dict[str, str] | None = None) -> list[str]:
     return ["env", "-i", "LANG=C.UTF-8", *(f"{k}={v}" for k, v in (extra or {}).items())]
+
+
+def _glibc_flags(name: str) -> list[str]:
+    """The corpus test's own `--glibc` for programs whose wheels need a newer glibc than the floor."""
+    sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+    from test_corpus import GLIBC_FLOOR
+
+    return ["--glibc", GLIBC_FLOOR[name]] if name in GLIBC_FLOOR else []
 
 
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -89,7 +98,7 @@ def main() -> int:
             out.parent.mkdir(exist_ok=True)
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "relink", "build", "-q", "--app", str(source), "--include",
-                            str(SITE), "-o", str(out), *flags], check=True)
+                            str(SITE), "-o", str(out), *flags, *_glibc_flags(name)], check=True)
             row[f"{variant}_build_s"] = time.perf_counter() - started
             row[f"{variant}_mb"] = out.stat().st_size / 1e6
             got = _run([*_env(), str(out)], empty)

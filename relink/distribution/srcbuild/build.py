@@ -31,7 +31,7 @@ from relink.toolchain import find_pinned_tool, pinned_toolchain
 __all__ = ["BuildOptions", "build_distribution", "default_distribution", "BUILDER_REVISION"]
 
 # Bump when the builder's output changes for the same inputs, so cached archives are rebuilt.
-BUILDER_REVISION = 2
+BUILDER_REVISION = 3
 # The oldest glibc a source-built distribution runs on (PBS's promise): CPython and the third-party
 # libraries that need it are compiled against this glibc's headers and linked against its stub libraries.
 GLIBC_FLOOR = (2, 17)
