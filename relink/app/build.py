@@ -375,7 +375,9 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
                                     definitions=definitions, quiet=reporter.mode != "text")
                 shutil.copyfile(log, staged / "build.log")
                 shutil.copyfile(build_dir / "python", staged / "python")
-                verify_interpreter(staged / "python", plan, dist, staged / "verify.json", target)
+                # --cc links against this machine's glibc, not the floor's stubs: that glibc is the floor.
+                verify_interpreter(staged / "python", plan, dist, staged / "verify.json", target,
+                                   max_glibc=_host_glibc() if request.cc else None)
                 if request.strip:
                     _strip(staged / "python")
                 os.chmod(staged / "python", 0o755)
@@ -384,19 +386,28 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
     return binary, True
 
 
+def _host_glibc() -> tuple[int, ...] | None:
+    """This machine's glibc version, e.g. (2, 36); None without glibc."""
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+    except (ValueError, OSError, AttributeError):
+        return None
+    return tuple(int(part) for part in version.split(".")[:2]) if name == "glibc" else None
+
+
 def verify_interpreter(binary: Path, plan, dist: Distribution, report_file: Path,
-                       target: LinkTarget | None = None) -> None:
+                       target: LinkTarget | None = None, max_glibc: tuple[int, ...] | None = None) -> None:
     """Check the freshly linked (not yet stripped: its inittab symbol is still there) interpreter against
     the plan: exactly the planned builtin modules, no shared library beyond the C runtime, no glibc newer
-    than the target's floor (default: the distribution's). A contradiction fails the build and nothing
-    is cached."""
+    than `max_glibc` (a --cc link: this machine's glibc) or the target's floor (default: the
+    distribution's). A contradiction fails the build and nothing is cached."""
     import dataclasses
 
     from relink.report import expectations_from_plan, verify_binary
 
     expected = expectations_from_plan(plan, dist.metadata)
-    if target is not None and target.glibc:
-        expected = dataclasses.replace(expected, max_glibc=target.glibc)
+    if max_glibc or (target is not None and target.glibc):
+        expected = dataclasses.replace(expected, max_glibc=max_glibc or target.glibc)
     report = verify_binary(binary, expected)
     report_file.write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
     if not report.ok:
