@@ -388,11 +388,12 @@ def _interpreter(dist: Distribution, plan, target: LinkTarget, request: BuildReq
 
 def _host_glibc() -> tuple[int, ...] | None:
     """This machine's glibc version, e.g. (2, 36); None without glibc."""
-    try:
-        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
-    except (ValueError, OSError, AttributeError):
-        return None
-    return tuple(int(part) for part in version.split(".")[:2]) if name == "glibc" else None
+    import platform
+
+    from relink.report import parse_glibc_version
+
+    libc, version = platform.libc_ver()
+    return parse_glibc_version(version) if libc == "glibc" else None
 
 
 def verify_interpreter(binary: Path, plan, dist: Distribution, report_file: Path,

@@ -25,22 +25,20 @@ _state = {}
 
 
 def _index():
-    """(files, folders, children) inside the executable's zip, as member names; children maps a folder to
-    the names of its entries."""
+    """(files, folders) inside the executable's zip, as member names; folders maps each folder to the
+    names of its entries."""
     if "files" not in _state:
         import zipimport
 
         importer = zipimport.zipimporter(_state["archive"])
         _state["importer"] = importer
         files = set(getattr(importer, "_files", ()))
-        children = {"": set()}
+        folders = {"": set()}
         for name in files:
             parts = name.split("/")
-            for end in range(1, len(parts)):
-                children.setdefault("/".join(parts[:end]), set())
             for end in range(len(parts)):
-                children["/".join(parts[:end])].add(parts[end])
-        _state["files"], _state["folders"], _state["children"] = files, set(children), children
+                folders.setdefault("/".join(parts[:end]), set()).add(parts[end])
+        _state["files"], _state["folders"] = files, folders
     return _state["files"], _state["folders"]
 
 
@@ -120,10 +118,10 @@ def _listdir(path="."):
     member = _member(path)
     if member is None:
         return _real["listdir"](path)
-    _index()
-    if member not in _state["children"]:
+    folders = _index()[1]
+    if member not in folders:
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
-    return sorted(_state["children"][member])
+    return sorted(folders[member])
 
 
 def _get_resource_reader(importer, fullname):

@@ -46,6 +46,7 @@ class ReachFinder(modulefinder.ModuleFinder):
         self.names_used = set()    # every name any reached code uses, functions included
         self.package_phase = False  # adding the other modules of reached packages (see _follow)
         self.package_only = set()  # modules embedded only because their package was
+        self.importable = {}       # package-only module file -> whether its other packages are all there
 
     def load_module(self, fqname, fp, pathname, file_info):
         if self.package_phase:
@@ -91,11 +92,14 @@ class ReachFinder(modulefinder.ModuleFinder):
         top = name.split(".")[0]
         if top == caller.__name__.split(".")[0] or top in _STDLIB_NAMES or not (caller.__file__ or "").endswith(".py"):
             return True
-        required, optional = _foreign_imports(caller.__file__, caller.__name__.split(".")[0])
+        required = _required_foreign_imports(caller.__file__, caller.__name__.split(".")[0])
         if name not in required:
             return False
-        return all(importlib.machinery.PathFinder.find_spec(other.split(".")[0], self.path) is not None
-                   for other in required)
+        if caller.__file__ not in self.importable:  # asked once per module, not once per import
+            self.importable[caller.__file__] = all(
+                importlib.machinery.PathFinder.find_spec(other.split(".")[0], self.path) is not None
+                for other in required)
+        return self.importable[caller.__file__]
 
     def scan_code(self, co, m):
         if co.co_name == "<module>":  # once per module; modulefinder recurses into nested code itself
@@ -122,23 +126,22 @@ _STDLIB_NAMES = frozenset(getattr(sys, "stdlib_module_names", ())) | set(sys.bui
 _FOREIGN_IMPORTS = {}
 
 
-def _foreign_imports(path, top):
-    """(required, optional): absolute imports of other top-level packages than `top` in a source file,
-    those that run when it is imported and those that do not (guarded, conditional, in a function)."""
+def _required_foreign_imports(path, top):
+    """Absolute imports of other top-level packages than `top` in a source file that run when it is
+    imported (not guarded by `except ImportError`, conditional, or in a function)."""
     if path not in _FOREIGN_IMPORTS:
-        required, optional = set(), set()
+        required = set()
         try:
             with open(path, "rb") as f:
                 tree = ast.parse(f.read())
         except (OSError, SyntaxError, ValueError):
             tree = None
         for node, guarded, in_function, conditional in (_imports_in_context(tree) if tree else ()):
-            if isinstance(node, ast.ImportFrom) and node.level:
+            if (isinstance(node, ast.ImportFrom) and node.level) or guarded or in_function or conditional:
                 continue
-            for name in _imported_names(node, ""):
-                if name.split(".")[0] not in (top, *_STDLIB_NAMES):
-                    (optional if guarded or in_function or conditional else required).add(name)
-        _FOREIGN_IMPORTS[path] = (required, optional - required)
+            required.update(name for name in _imported_names(node, "")
+                            if name.split(".")[0] != top and name.split(".")[0] not in _STDLIB_NAMES)
+        _FOREIGN_IMPORTS[path] = frozenset(required)
     return _FOREIGN_IMPORTS[path]
 
 
