@@ -288,7 +288,11 @@ def collect_payload(python: Path, stdlib: Path, app: AppSpec | None, stdlib_mode
         elif path.suffix != ".py":
             natives.append((module["name"], path))
         else:
-            root = next((r for r in roots if path.is_relative_to(r)), None)
+            # The folder the module was found in, from its dotted name (an --include folder may lie
+            # inside the app's folder: .venv/lib/…/site-packages beside app.py).
+            depth = module["name"].count(".") + (1 if module["package"] else 0)
+            root = path.parents[depth] if depth < len(path.parents) else None
+            root = root if root in roots else next((r for r in roots if path.is_relative_to(r)), None)
             app_modules.append(PayloadModule(module["name"], path, module["package"], "app", root))
     _check_excluded_imports(excludes, scan["missing"], {m.name for m in app_modules} | {"__main__"})
 

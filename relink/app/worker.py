@@ -236,7 +236,7 @@ RUNTIME_IMPORTS = {
     "importlib.resources": ["importlib.readers", "importlib.resources.readers"],
     "importlib.metadata": ["importlib.readers", "email.parser"], "pkgutil": ["importlib.readers"],
     "sysconfig": [sysconfig._get_sysconfigdata_name()], "zoneinfo": ["importlib.resources", "tzdata"],
-    "gettext": ["locale"], "subprocess": ["locale"],
+    "gettext": ["locale", "copy", "struct"], "subprocess": ["locale"],
     "shutil": ["locale"], "email.utils": ["email._parseaddr"], "zipfile": ["encodings.cp437"],
 }
 # The same, but only when some reached code names the function that does it: `time` is reached by almost

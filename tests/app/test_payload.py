@@ -299,6 +299,26 @@ def test_modules_added_with_their_package_pull_in_other_packages_only_when_they_
     assert not ({"guarded", "infunction"} & names) or app_imports_extra
 
 
+def test_an_include_folder_inside_the_app_folder(tmp_path, python, stdlib):
+    # `relink build --app app.py --include .venv/lib/python3.11/site-packages`: the package's data and
+    # names are those of the include folder it was found in, not of the app's folder around it.
+    deps = tmp_path / "src" / ".venv" / "site-packages"
+    (deps / "plug" / "locale").mkdir(parents=True)
+    (deps / "plug" / "__init__.py").write_text("")
+    (deps / "plug" / "locale" / "fr.mo").write_text("x")
+    script = _app(tmp_path / "src", "import plug\n")
+    payload = collect_payload(python, stdlib, AppSpec(script, includes=(deps,)), "auto", [])
+    assert set(payload.data) == {"plug/locale/fr.mo"}
+    assert next(m for m in payload.modules if m.name == "plug").display_name == "plug/__init__.py"
+
+
+def test_gettext_brings_what_reading_a_translation_imports(tmp_path, python, stdlib):
+    # gettext.translation imports copy, and reading a .mo file struct, inside functions (humanize's i18n).
+    names = {m.name for m in collect_payload(python, stdlib, AppSpec(_app(tmp_path, "import gettext\n")),
+                                             "auto", []).modules}
+    assert {"gettext", "locale", "copy", "struct"} <= names
+
+
 def test_auto_extension_set(elf_archive):
     from relink.app.build import resolve_extensions_spec
     from relink.app.payload import Payload
